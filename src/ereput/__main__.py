@@ -1,0 +1,3 @@
+from ereput.cli import main
+
+main()

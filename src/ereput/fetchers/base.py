@@ -1,0 +1,66 @@
+"""The one small interface every source kind implements, and its registry.
+
+A reader turns one watchlist source into items. It asks the shared HTTP layer for pages
+(which applies politeness, limits and conditional GET) and hands the bytes to pure parsers
+(`bytes + base URL -> items`) through `ctx.parse`, which runs them off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from ereput.models import Item, Source
+
+if TYPE_CHECKING:
+    from ereput.http import HttpClient
+
+T = TypeVar("T")
+
+
+@dataclass
+class SourceState:
+    """What a source remembers between scans: validators and an API cursor."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReadResult:
+    items: list[Item]
+    state: SourceState
+    not_modified: bool = False  # the server said 304: nothing to parse, nothing to store
+
+
+class ReadContext(Protocol):
+    http: HttpClient
+
+    async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run a pure parser off the event loop."""
+        ...
+
+
+class Reader(Protocol):
+    kind: str
+
+    async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult: ...
+
+
+_REGISTRY: dict[str, Reader] = {}
+
+
+def register(reader: Reader) -> Reader:
+    _REGISTRY[reader.kind] = reader
+    return reader
+
+
+def reader_for(kind: str) -> Reader | None:
+    return _REGISTRY.get(kind)
+
+
+def known_kinds() -> tuple[str, ...]:
+    """Every kind a watchlist may name (SPEC §3), implemented or not yet."""
+    return ("feed", "blog", "discourse", "forum", "reddit", "hackernews", "mastodon")

@@ -1,0 +1,45 @@
+"""`kind = "feed"`: RSS, Atom and JSON Feed, including search and alert feeds."""
+
+from __future__ import annotations
+
+from ereput.errors import ParseError
+from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
+from ereput.fetchers.feed_parse import parse_feed
+from ereput.models import Source
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.5, */*;q=0.1"
+)
+
+
+class FeedReader:
+    kind = "feed"
+
+    async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult:
+        # An HTML page naming its feed is followed once; the feed's URL is then remembered
+        # so that later scans ask the feed itself (and get its 304s).
+        url = state.cursor.get("feed_url") or source.url
+        res = await ctx.http.get(
+            url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=ACCEPT,
+            allow_file=url == source.url and url.startswith("file:"),
+        )
+        if res.not_modified:
+            return ReadResult([], state, not_modified=True)
+        parsed = await ctx.parse(parse_feed, res.body, res.url, res.content_type)
+        cursor = dict(state.cursor)
+        if not parsed.items and parsed.alternate and "feed_url" not in cursor:
+            res = await ctx.http.get(parsed.alternate, accept=ACCEPT)
+            parsed = await ctx.parse(parse_feed, res.body, res.url, res.content_type)
+            if parsed.alternate and not parsed.items:
+                raise ParseError(f"not a feed: {res.url} is an HTML page again")
+            cursor["feed_url"] = res.url
+        return ReadResult(
+            parsed.items, SourceState(res.etag, res.last_modified, cursor), not_modified=False
+        )
+
+
+register(FeedReader())
