@@ -1,0 +1,71 @@
+"""`ereput author` as a readable terminal card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ereput.render.safe import one_line
+
+
+def author_card(p: dict[str, Any]) -> Panel:
+    head = Text(one_line(p["name"]) or "(no name)", style="bold")
+    klass = p["class"] + (f" · {p['role']}" if p["role"] else "")
+    head.append(f"  {klass}  ", style="cyan")
+    head.append(p["person_id"], style="dim")
+    lines: list[Any] = [head]
+    others = [n for n in p["names"] if n != p["name"]]
+    if others:
+        lines.append(Text("also seen as: " + ", ".join(one_line(n, 40) for n in others[:6])))
+    facts = Text()
+    facts.append(f"{p['mentions']} mentions")
+    facts.append(f" (community {p['by_space']['community']}, open {p['by_space']['open']})")
+    if p["first_seen"]:
+        facts.append(f" · first {p['first_seen'][:10]} · last {p['last_seen'][:10]}")
+    if p["sentiment"] is not None:
+        facts.append(f" · sentiment {p['sentiment']:+.2f}")
+    if p.get("reach") is not None:
+        facts.append(f" · reach {p['reach']}")
+    lines.append(facts)
+    if p["flags"]:
+        lines.append(Text("flags: " + ", ".join(map(str, p["flags"])), style="yellow"))
+    if p["identifiers"]:
+        t = Table(box=None, show_header=False, pad_edge=False)
+        t.add_column(style="dim")
+        t.add_column(overflow="fold")
+        for i in p["identifiers"]:
+            t.add_row(i["kind"], Text(one_line(i["value"])))
+        lines.append(Text("identifiers", style="bold"))
+        lines.append(t)
+    if p["accounts"]:
+        lines.append(Text("accounts", style="bold"))
+        for a in p["accounts"]:
+            lines.append(
+                Text(
+                    f"  {one_line(a['site'])}: {one_line(a['name']) or '—'}"
+                    + (f"  {one_line(a['profile_url'])}" if a["profile_url"] else "")
+                )
+            )
+    if p["sources"]:
+        lines.append(
+            Text(
+                "sources: "
+                + ", ".join(f"{one_line(s['source'])} {s['mentions']}" for s in p["sources"][:8])
+            )
+        )
+    if p["recent"]:
+        lines.append(Text("latest mentions", style="bold"))
+        for m in p["recent"]:
+            t = Text(f"  {m['published'][:10]} {m['space']:<9} ")
+            t.append(one_line(m["title"] or m["text"], 60))
+            t.append("\n    " + one_line(m["url"]), style="dim")
+            lines.append(t)
+    return Panel(Group(*lines), expand=False)
+
+
+def print_author_card(p: dict[str, Any], console: Console) -> None:
+    console.print(author_card(p))

@@ -1,0 +1,603 @@
+"""The SQLite store: schema and migrations, the scan lock, writing a source's results in one
+transaction, and the read queries behind `mentions`, `sources`, `author` and `report`.
+
+Plain SQLite through sqlite-utils, readable with `sqlite-utils` and Datasette. Timestamps
+are ISO-8601 UTC text (see `dates`), so ranges use plain indexes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ereput.dates import utc_iso
+from ereput.errors import LockedError, StoreError
+from ereput.fetchers.base import SourceState
+from ereput.identity import account_key, author_class, new_person_id, short_hash
+from ereput.models import Account, Item, Member, Space, Watchlist
+from ereput.text import fold
+
+migrations = Migrations("ereput")
+
+
+def _run(db: Database, script: str) -> None:
+    # executescript() would COMMIT the migration's transaction: run statements one by one.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_initial")
+def _m0001(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE sources (
+    id TEXT PRIMARY KEY,
+    watchlist TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    cursor TEXT,
+    last_scan TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    retry_after TEXT
+);
+CREATE TABLE persons (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL
+);
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    site TEXT NOT NULL,
+    platform TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    name_folded TEXT NOT NULL DEFAULT '',
+    profile_url TEXT,
+    n_identifiers INTEGER NOT NULL DEFAULT 0,
+    person_id TEXT NOT NULL REFERENCES persons(id)
+);
+CREATE INDEX accounts_person ON accounts(person_id);
+CREATE INDEX accounts_name_folded ON accounts(name_folded);
+CREATE TABLE identifiers (
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    PRIMARY KEY (kind, value, account_id)
+) WITHOUT ROWID;
+CREATE INDEX identifiers_account ON identifiers(account_id);
+CREATE TABLE members (
+    watchlist TEXT NOT NULL,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (watchlist, person_id)
+);
+CREATE TABLE identity_decisions (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('link', 'unlink')),
+    at TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE mentions (
+    id TEXT PRIMARY KEY,
+    watchlist TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    entry_id TEXT,
+    content_hash TEXT,
+    thread_url TEXT,
+    parent_url TEXT,
+    space TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL,
+    undated INTEGER NOT NULL DEFAULT 0,
+    fetched TEXT NOT NULL,
+    updated TEXT,
+    language TEXT,
+    sentiment REAL,
+    matched TEXT NOT NULL DEFAULT '[]',
+    context INTEGER NOT NULL DEFAULT 0,
+    account_id TEXT REFERENCES accounts(id),
+    author_name TEXT NOT NULL DEFAULT '',
+    person_id TEXT REFERENCES persons(id),
+    author_class TEXT NOT NULL DEFAULT 'anonymous',
+    author_role TEXT
+);
+CREATE INDEX mentions_watchlist_published ON mentions(watchlist, published);
+CREATE INDEX mentions_person_published ON mentions(person_id, published);
+CREATE INDEX mentions_source ON mentions(watchlist, source, entry_id);
+CREATE INDEX mentions_content_hash ON mentions(watchlist, content_hash);
+CREATE INDEX mentions_thread ON mentions(watchlist, thread_url)
+""",
+    )
+    db["mentions"].enable_fts(
+        ["title", "text"], tokenize="unicode61 remove_diacritics 2", create_triggers=True
+    )
+
+
+MENTION_COLUMNS = (
+    "id, watchlist, url, thread_url, parent_url, source, source_kind, space, title, text, "
+    "published, fetched, undated, language, sentiment, matched, context, author_name, "
+    "person_id, author_class, author_role, account_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An item on its way into the store, with what the scan decided about it."""
+
+    watchlist: str
+    source: str
+    source_kind: str
+    item: Item
+    url: str  # canonical
+    space: Space
+    matched: tuple[str, ...]
+    published: datetime
+    undated: bool
+    fetched: datetime
+
+    @property
+    def content_hash(self) -> str | None:
+        """Syndicated copies share their words, not their URL; short texts prove nothing."""
+        text = fold(self.item.text)
+        if len(text) < 120:
+            return None
+        return short_hash(fold(self.item.title), text, size=32)
+
+
+@dataclass
+class SaveCounts:
+    new: int = 0
+    updated: int = 0
+    new_ids: list[str] = field(default_factory=list)
+
+
+class Store:
+    """One ereput database. Open it with `Store.open(path)`."""
+
+    def __init__(self, db: Database, path: Path | None) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.path = path
+        self._lock_file: Any = None
+
+    # --- opening, migrations, lock -------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            db = Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(db)
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(f"cannot open the database {path}: {e}") from e
+        return cls(db, path)
+
+    @classmethod
+    def memory(cls) -> Store:
+        db = Database(memory=True)
+        migrations.apply(db)
+        return cls(db, None)
+
+    def close(self) -> None:
+        self.unlock()
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lock(self) -> None:
+        """Take the scan lock, or raise LockedError at once (cron overlap).
+
+        flock() is released by the kernel when its process dies: a killed scan never
+        leaves a stale lock behind.
+        """
+        if self.path is None or self._lock_file is not None:
+            return
+        f = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held until unlock()
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise LockedError(f"another scan is running on {self.path}; exiting") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._lock_file = f
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # --- sources -------------------------------------------------------------------------
+
+    @staticmethod
+    def source_id(watchlist: str, source: str) -> str:
+        return f"{watchlist}/{source}"
+
+    def sync_sources(self, wl: Watchlist) -> None:
+        with self.transaction():
+            for s in wl.sources:
+                self.conn.execute(
+                    "INSERT INTO sources (id, watchlist, name, kind, url) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, url = excluded.url, "
+                    "etag = CASE WHEN sources.url = excluded.url THEN etag END, "
+                    "last_modified = CASE WHEN sources.url = excluded.url THEN last_modified END",
+                    (self.source_id(wl.name, s.name), wl.name, s.name, s.kind, s.url),
+                )
+
+    def source_state(self, watchlist: str, source: str) -> tuple[SourceState, str | None]:
+        """The validators and cursor of a source, and the Retry-After time it must wait for."""
+        row = self.conn.execute(
+            "SELECT etag, last_modified, cursor, retry_after FROM sources WHERE id = ?",
+            (self.source_id(watchlist, source),),
+        ).fetchone()
+        if row is None:
+            return SourceState(), None
+        cursor = json.loads(row[2]) if row[2] else {}
+        return SourceState(etag=row[0], last_modified=row[1], cursor=cursor), row[3]
+
+    def record_success(self, watchlist: str, source: str, state: SourceState, at: datetime) -> None:
+        self.conn.execute(
+            "UPDATE sources SET etag = ?, last_modified = ?, cursor = ?, last_scan = ?, "
+            "last_success = ?, consecutive_failures = 0, retry_after = NULL WHERE id = ?",
+            (
+                state.etag,
+                state.last_modified,
+                json.dumps(state.cursor) if state.cursor else None,
+                utc_iso(at),
+                utc_iso(at),
+                self.source_id(watchlist, source),
+            ),
+        )
+
+    def record_failure(
+        self, watchlist: str, source: str, error: str, at: datetime, retry_after: str | None = None
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE sources SET last_scan = ?, last_error = ?, last_error_at = ?, "
+                "consecutive_failures = consecutive_failures + 1, retry_after = ? WHERE id = ?",
+                (utc_iso(at), error, utc_iso(at), retry_after, self.source_id(watchlist, source)),
+            )
+
+    def sources_health(self, watchlists: Sequence[str]) -> list[dict[str, Any]]:
+        marks = ",".join("?" * len(watchlists))
+        rows = self.conn.execute(
+            f"SELECT s.watchlist, s.name, s.kind, s.url, s.last_success, s.last_error, "
+            f"s.last_error_at, s.consecutive_failures, s.retry_after, "
+            f"(SELECT count(*) FROM mentions m WHERE m.watchlist = s.watchlist "
+            f"AND m.source = s.name) FROM sources s WHERE s.watchlist IN ({marks}) "
+            f"ORDER BY s.watchlist, s.name",
+            list(watchlists),
+        ).fetchall()
+        keys = (
+            "watchlist",
+            "source",
+            "kind",
+            "url",
+            "last_success",
+            "last_error",
+            "last_error_at",
+            "consecutive_failures",
+            "retry_after",
+            "items",
+        )
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # --- members and accounts ------------------------------------------------------------
+
+    def sync_members(self, wl: Watchlist) -> None:
+        """Give each declared member one person, holding their declared identifiers.
+
+        Accounts already seen with a declared identifier join the member's person; the
+        mentions of the watchlist get their class again when membership changed.
+        """
+        signature = short_hash(
+            *(f"{m.name}|{m.role}|{m.identifiers}" for m in wl.community.members), size=32
+        )
+        meta_key = f"members:{wl.name}"
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (meta_key,)).fetchone()
+        if row and row[0] == signature:
+            return
+        with self.transaction():
+            self.conn.execute("DELETE FROM members WHERE watchlist = ?", (wl.name,))
+            for member in wl.community.members:
+                pid = self._member_person(wl.name, member)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO members (watchlist, person_id, name, role) "
+                    "VALUES (?, ?, ?, ?)",
+                    (wl.name, pid, member.name, member.role),
+                )
+            self.conn.execute(
+                "UPDATE mentions SET author_class = CASE "
+                "WHEN person_id IN (SELECT person_id FROM members WHERE watchlist = ?1) "
+                "THEN 'member' "
+                "WHEN (SELECT n_identifiers FROM accounts a WHERE a.id = account_id) > 0 "
+                "THEN 'identified' ELSE 'anonymous' END, "
+                "author_role = (SELECT role FROM members WHERE watchlist = ?1 "
+                "AND members.person_id = mentions.person_id) WHERE watchlist = ?1",
+                (wl.name,),
+            )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (meta_key, signature)
+            )
+
+    def _member_person(self, watchlist: str, member: Member) -> str:
+        key = f"member:{watchlist}:{member.name}"
+        row = self.conn.execute(
+            "SELECT id, person_id FROM accounts WHERE key = ?", (key,)
+        ).fetchone()
+        if row:
+            account_id, pid = row
+        else:
+            account_id, pid = short_hash(key, size=32), new_person_id(key)
+            self._ensure_person(pid)
+            self.conn.execute(
+                "INSERT INTO accounts (id, key, site, platform, name, name_folded, "
+                "n_identifiers, person_id) VALUES (?, ?, '', 'watchlist', ?, ?, ?, ?)",
+                (account_id, key, member.name, fold(member.name), len(member.identifiers), pid),
+            )
+        for ident in member.identifiers:
+            # Accounts already seen with a declared identifier are this member's.
+            others = self.conn.execute(
+                "SELECT DISTINCT a.person_id FROM identifiers i JOIN accounts a "
+                "ON a.id = i.account_id WHERE i.kind = ? AND i.value = ? AND a.person_id != ?",
+                (ident.kind, ident.value, pid),
+            ).fetchall()
+            for (other,) in others:
+                self._move_person(other, pid)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO identifiers (kind, value, account_id) VALUES (?, ?, ?)",
+                (ident.kind, ident.value, account_id),
+            )
+        return pid
+
+    def _move_person(self, old: str, new: str) -> None:
+        self.conn.execute("UPDATE accounts SET person_id = ? WHERE person_id = ?", (new, old))
+        self.conn.execute("UPDATE mentions SET person_id = ? WHERE person_id = ?", (new, old))
+        self.conn.execute("UPDATE members SET person_id = ? WHERE person_id = ?", (new, old))
+
+    def _ensure_person(self, pid: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO persons (id, created) "
+            "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ'))",
+            (pid,),
+        )
+
+    def _account(self, account: Account, item_url: str) -> tuple[str, str, int]:
+        """The (account id, person id, number of identifiers) of an author, created if new."""
+        key = account_key(account, item_url)
+        row = self.conn.execute(
+            "SELECT id, person_id, n_identifiers FROM accounts WHERE key = ?", (key,)
+        ).fetchone()
+        if row:
+            if account.name:
+                self.conn.execute(
+                    "UPDATE accounts SET name = ?, name_folded = ? WHERE id = ? AND name != ?",
+                    (account.name, fold(account.name), row[0], account.name),
+                )
+            return row[0], row[1], row[2]
+        account_id = short_hash(key, size=32)
+        pid = None
+        for ident in account.identifiers:
+            hit = self.conn.execute(
+                "SELECT a.person_id FROM identifiers i JOIN accounts a ON a.id = i.account_id "
+                "WHERE i.kind = ? AND i.value = ? LIMIT 1",
+                (ident.kind, ident.value),
+            ).fetchone()
+            if hit:
+                pid = hit[0]
+                break
+        if pid is None:
+            pid = new_person_id(key)
+            self._ensure_person(pid)
+        self.conn.execute(
+            "INSERT INTO accounts (id, key, site, platform, name, name_folded, profile_url, "
+            "n_identifiers, person_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account_id,
+                key,
+                account.site,
+                account.platform,
+                account.name,
+                fold(account.name),
+                account.profile_url,
+                len(account.identifiers),
+                pid,
+            ),
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO identifiers (kind, value, account_id) VALUES (?, ?, ?)",
+            [(i.kind, i.value, account_id) for i in account.identifiers],
+        )
+        return account_id, pid, len(account.identifiers)
+
+    # --- mentions ------------------------------------------------------------------------
+
+    def stored_threads(self, watchlist: str, urls: set[str]) -> set[str]:
+        """Which of these thread URLs are stored as matching mentions (replies join them)."""
+        found: set[str] = set()
+        urls_list = list(urls)
+        for i in range(0, len(urls_list), 500):
+            chunk = urls_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT url FROM mentions WHERE watchlist = ? AND context = 0 "
+                    f"AND url IN ({marks})",
+                    [watchlist, *chunk],
+                )
+            )
+        return found
+
+    def save_mentions(self, mentions: Sequence[Mention]) -> SaveCounts:
+        """Store a batch (call inside `transaction()`), de-duplicating in layers: the
+        source's entry id, then the canonical URL, then the content hash of syndicated copies.
+        """
+        counts = SaveCounts()
+        members: dict[str, dict[str, str]] = {}
+        for m in mentions:
+            if m.watchlist not in members:
+                members[m.watchlist] = dict(
+                    self.conn.execute(
+                        "SELECT person_id, role FROM members WHERE watchlist = ?", (m.watchlist,)
+                    ).fetchall()
+                )
+            self._save_one(m, members[m.watchlist], counts)
+        return counts
+
+    def _save_one(self, m: Mention, roles: dict[str, str], counts: SaveCounts) -> None:
+        item = m.item
+        existing = None
+        if item.entry_id:
+            existing = self.conn.execute(
+                "SELECT id, source, title, text, author_name FROM mentions "
+                "WHERE watchlist = ? AND source = ? AND entry_id = ?",
+                (m.watchlist, m.source, item.entry_id),
+            ).fetchone()
+        mention_id = short_hash(m.watchlist, m.url, size=32)
+        if existing is None:
+            existing = self.conn.execute(
+                "SELECT id, source, title, text, author_name FROM mentions WHERE id = ?",
+                (mention_id,),
+            ).fetchone()
+        content_hash = m.content_hash
+        if existing is None and content_hash:
+            existing = self.conn.execute(
+                "SELECT id, source, title, text, author_name FROM mentions "
+                "WHERE watchlist = ? AND content_hash = ? LIMIT 1",
+                (m.watchlist, content_hash),
+            ).fetchone()
+
+        account_id = person_id = None
+        n_identifiers = 0
+        author_name = item.author.name if item.author else ""
+        if item.author is not None:
+            account_id, person_id, n_identifiers = self._account(item.author, m.url)
+        role = roles.get(person_id or "")
+        klass = author_class(role is not None, n_identifiers)
+
+        if existing is not None:
+            old_id, old_source, old_title, old_text, old_author = existing
+            same_source = old_source == m.source
+            # An edit from the same source replaces; another source's copy only enriches.
+            title = item.title if same_source or len(item.title) > len(old_title) else old_title
+            text = item.text if same_source or len(item.text) > len(old_text) else old_text
+            if not same_source and old_author and not author_name:
+                return
+            if (title, text, author_name or old_author) == (old_title, old_text, old_author):
+                return
+            self.conn.execute(
+                "UPDATE mentions SET title = ?, text = ?, content_hash = ?, updated = ?, "
+                "account_id = coalesce(?, account_id), author_name = ?, "
+                "person_id = coalesce(?, person_id), author_class = CASE WHEN ? IS NULL "
+                "THEN author_class ELSE ? END, author_role = CASE WHEN ? IS NULL "
+                "THEN author_role ELSE ? END WHERE id = ?",
+                (
+                    title,
+                    text,
+                    content_hash,
+                    utc_iso(m.fetched),
+                    account_id,
+                    author_name or old_author,
+                    person_id,
+                    account_id,
+                    klass.value,
+                    account_id,
+                    role,
+                    old_id,
+                ),
+            )
+            counts.updated += 1
+            return
+
+        self.conn.execute(
+            f"INSERT INTO mentions ({MENTION_COLUMNS}, entry_id, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                mention_id,
+                m.watchlist,
+                m.url,
+                item.thread_url or m.url,
+                item.parent_url,
+                m.source,
+                m.source_kind,
+                m.space.value,
+                item.title,
+                item.text,
+                utc_iso(m.published),
+                utc_iso(m.fetched),
+                int(m.undated),
+                item.language,
+                None,
+                json.dumps(list(m.matched), ensure_ascii=False),
+                int(not m.matched),
+                author_name,
+                person_id,
+                klass.value,
+                role,
+                account_id,
+                item.entry_id,
+                content_hash,
+            ),
+        )
+        counts.new += 1
+        counts.new_ids.append(mention_id)
+
+    def purge_older_than(self, watchlist: str, cutoff: datetime) -> int:
+        cur = self.conn.execute(
+            "DELETE FROM mentions WHERE watchlist = ? AND published < ?",
+            (watchlist, utc_iso(cutoff)),
+        )
+        return cur.rowcount
+
+    # --- reading -------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        return cur.execute(sql, params).fetchall()
