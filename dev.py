@@ -53,7 +53,8 @@ def main(argv: list[str]) -> None:
         run(BIN / "ereput", "demo", *rest)
     elif task == "test":
         ensure_venv("test")
-        run(BIN / "ruff", "check", "src", "tests", "benchmarks")
+        run(BIN / "ruff", "check", *(d for d in ("src", "tests", "benchmarks")
+                                     if (ROOT / d).is_dir()))
         run(BIN / "python", "-m", "pytest", *rest)
     elif task == "bench":
         ensure_venv("test")
