@@ -2,7 +2,7 @@
 """Set-up and run in one command, on a machine that has only Python >= 3.11.
 
     python3 dev.py demo      # create .venv, install ereput, run `ereput demo`
-    python3 dev.py test      # create .venv, install ereput with its test tools, lint, test
+    python3 dev.py test      # create .venv, install ereput with its test tools, ruff, mypy, pytest
     python3 dev.py bench     # install, then run the benchmarks (benchmarks/README.md)
     python3 dev.py ereput …  # install, then run any ereput command
 
@@ -55,6 +55,7 @@ def main(argv: list[str]) -> None:
         ensure_venv("test")
         run(BIN / "ruff", "check", *(d for d in ("src", "tests", "benchmarks")
                                      if (ROOT / d).is_dir()))
+        run(BIN / "mypy", "src")
         run(BIN / "python", "-m", "pytest", *rest)
     elif task == "bench":
         ensure_venv("test")

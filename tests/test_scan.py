@@ -280,6 +280,25 @@ def test_every_corpus_feed_read_over_http_matches_its_ground_truth(corpus_site, 
     assert result.state.etag  # validators kept for the next conditional GET
 
 
+def test_upgraded_database_ends_identical_to_a_fresh_one(tmp_path):
+    """Applying the migrations one at a time, across reopenings, gives the fresh schema."""
+    from sqlite_utils import Database
+
+    from ereput.store import migrations
+
+    names = [m.name for m in migrations._migrations]
+    stepwise = Database(tmp_path / "old.db")
+    for later in [*names[1:], None]:
+        migrations.apply(stepwise, stop_before=later)
+    stepwise.close()
+    fresh = Store.open(tmp_path / "fresh.db")
+    upgraded = Store.open(tmp_path / "old.db")
+    schema = "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+    assert [tuple(r) for r in upgraded.query(schema)] == [tuple(r) for r in fresh.query(schema)]
+    fresh.close()
+    upgraded.close()
+
+
 def test_store_schema_is_migrated_once_and_reopens(tmp_path):
     db = tmp_path / "e.db"
     Store.open(db).close()

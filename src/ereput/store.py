@@ -135,7 +135,7 @@ CREATE INDEX mentions_content_hash ON mentions(watchlist, content_hash);
 CREATE INDEX mentions_thread ON mentions(watchlist, thread_url)
 """,
     )
-    db["mentions"].enable_fts(
+    db.table("mentions").enable_fts(
         ["title", "text"], tokenize="unicode61 remove_diacritics 2", create_triggers=True
     )
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from ereput.render.safe import one_line
@@ -17,7 +24,7 @@ class ScanDisplay:
     def __init__(self, console: Console, interactive: bool, verbose: bool) -> None:
         self.console, self.interactive, self.verbose = console, interactive, verbose
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> ScanDisplay:
         if self.interactive:

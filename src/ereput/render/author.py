@@ -60,10 +60,10 @@ def author_card(p: dict[str, Any]) -> Panel:
     if p["recent"]:
         lines.append(Text("latest mentions", style="bold"))
         for m in p["recent"]:
-            t = Text(f"  {m['published'][:10]} {m['space']:<9} ")
-            t.append(one_line(m["title"] or m["text"], 60))
-            t.append("\n    " + one_line(m["url"]), style="dim")
-            lines.append(t)
+            line = Text(f"  {m['published'][:10]} {m['space']:<9} ")
+            line.append(one_line(m["title"] or m["text"], 60))
+            line.append("\n    " + one_line(m["url"]), style="dim")
+            lines.append(line)
     return Panel(Group(*lines), expand=False)
 
 

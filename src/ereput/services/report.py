@@ -73,12 +73,10 @@ def period_for(
     local_today = today or now().astimezone(ZoneInfo(tz)).date()
     if since or until:
         try:
-            start = date.fromisoformat(since) if since else None
             end = date.fromisoformat(until) if until else local_today
+            start = date.fromisoformat(since) if since else end - timedelta(days=6)
         except ValueError:
             raise UsageError("--since/--until take dates such as 2026-11-16") from None
-        if start is None:
-            start = end - timedelta(days=6)
         if end < start:
             raise UsageError("--until is before --since")
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
@@ -110,9 +108,13 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     zone = ZoneInfo(wl.timezone)
     days = [period.start + timedelta(days=i) for i in range(period.days)]
     edges = [utc_iso(datetime.combine(d, time(), zone)) for d in days]
-    daily = [{"date": d.isoformat(), "community": 0, "open": 0} for d in days]
+    counts = {s.value: [0] * len(days) for s in Space}
     for r in q(f"SELECT published, space {base}", args):
-        daily[bisect.bisect_right(edges, r[0]) - 1][r[1]] += 1
+        counts[r[1]][bisect.bisect_right(edges, r[0]) - 1] += 1
+    daily = [
+        {"date": d.isoformat(), "community": counts["community"][i], "open": counts["open"][i]}
+        for i, d in enumerate(days)
+    ]
 
     top_sources = [
         {"source": r[0], "domain": host_of(r[1]) or "", "mentions": r[2]}
