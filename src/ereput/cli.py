@@ -405,17 +405,20 @@ def authors(
     if _emit(rows, as_json, nl, as_csv):
         return
     table = Table(box=None, pad_edge=False)
-    for col in ("person", "name", "class", "mentions", "community", "open", "last seen"):
-        table.add_column(col, overflow="ellipsis", no_wrap=True)
+    table.add_column("name", max_width=22, no_wrap=True, overflow="ellipsis")
+    table.add_column("status", no_wrap=True)
+    table.add_column("mentions", justify="right")
+    table.add_column("open", justify="right")
+    table.add_column("last seen", no_wrap=True)
+    table.add_column("person", no_wrap=True)
     for r in rows:
         table.add_row(
-            r["person_id"],
-            Text(one_line(r["name"], 24)),
-            r["class"] + (f" ({r['role']})" if r["role"] else ""),
+            Text(one_line(r["name"]) or "—"),
+            r["role"] or r["class"],
             str(r["mentions"]),
-            str(r["by_space"]["community"]),
             str(r["by_space"]["open"]),
-            r["last_seen"][:10],
+            (r["last_seen"] or "")[:10],
+            r["person_id"],
         )
     _console().print(table)
 
