@@ -84,7 +84,12 @@ def invoke(*args: str, db: Path, wl: Path):
     return result
 
 
-def test_first_scan_stores_matches_second_costs_only_304s(corpus_site, tmp_path):
+@pytest.mark.parametrize("workers", ["thread", "processes"])
+def test_first_scan_stores_matches_second_costs_only_304s(
+    corpus_site, tmp_path, workers, monkeypatch
+):
+    if workers == "processes":  # what a scan of many sources uses
+        monkeypatch.setattr("ereput.services.scan.PROCESS_POOL_MIN_SOURCES", 1)
     wl = write_watchlist(tmp_path / "corpus.toml", corpus_site.url("").rstrip("/"))
     db = tmp_path / "e.db"
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +36,9 @@ T = TypeVar("T")
 
 #: How many read sources may wait for the writer; bounds memory, not speed.
 QUEUE_SIZE = 8
+#: Below this many sources, worker processes cost more to start than they save.
+PROCESS_POOL_MIN_SOURCES = 32
+MAX_WORKERS = 2
 
 
 @dataclass
@@ -97,19 +102,30 @@ def _canonical_item(item: Item) -> Item | None:
     return dataclasses.replace(item, url=url, thread_url=thread, parent_url=parent)
 
 
-def select_mentions(
-    wl: Watchlist,
-    source: Source,
-    items: list[Item],
-    matcher: QueryMatcher,
-    fetched: datetime,
-    stored_threads: Callable[[set[str]], set[str]],
-) -> list[Mention]:
+@dataclass
+class Selection:
+    """What one source's items become before the store is asked anything."""
+
+    picked: list[Mention] = field(default_factory=list)
+    # Unmatched replies in open space, kept only if their thread's root matches.
+    waiting: list[Mention] = field(default_factory=list)
+    matched_roots: set[str] = field(default_factory=set)
+
+    def resolve(self, stored_threads: Callable[[set[str]], set[str]]) -> list[Mention]:
+        if not self.waiting:
+            return self.picked
+        roots = {m.item.thread_url for m in self.waiting if m.item.thread_url}
+        known = self.matched_roots | stored_threads(roots - self.matched_roots)
+        return self.picked + [m for m in self.waiting if m.item.thread_url in known]
+
+
+def classify(
+    wl: Watchlist, source: Source, items: list[Item], matcher: QueryMatcher, fetched: datetime
+) -> Selection:
     """Which items become mentions (SPEC §2): those matching the query, those in a community
-    space, and replies inside a thread whose root matches (stored as context)."""
-    picked: list[Mention] = []
-    waiting: list[tuple[Item, Space]] = []
-    matched_roots: set[str] = set()
+    space, and (once the store says which roots it holds) replies inside a thread whose root
+    matches. Pure, so the scan runs it in its worker processes."""
+    sel = Selection()
     seen: set[str] = set()
     for raw in items:
         item = _canonical_item(raw)
@@ -119,18 +135,40 @@ def select_mentions(
         space = space_of(wl, source, item.url)
         matched = tuple(matcher.match(item.title, item.text))
         if matched and item.thread_url is None:
-            matched_roots.add(item.url)
+            sel.matched_roots.add(item.url)
         if matched or space is Space.COMMUNITY:
-            picked.append(_mention(wl, source, item, space, matched, fetched))
+            sel.picked.append(_mention(wl, source, item, space, matched, fetched))
         elif item.thread_url:
-            waiting.append((item, space))
-    if waiting:
-        roots = {i.thread_url for i, _ in waiting if i.thread_url}
-        known = matched_roots | stored_threads(roots - matched_roots)
-        for item, space in waiting:
-            if item.thread_url in known:
-                picked.append(_mention(wl, source, item, space, (), fetched))
-    return picked
+            sel.waiting.append(_mention(wl, source, item, space, (), fetched))
+    return sel
+
+
+def select_mentions(
+    wl: Watchlist,
+    source: Source,
+    items: list[Item],
+    matcher: QueryMatcher,
+    fetched: datetime,
+    stored_threads: Callable[[set[str]], set[str]],
+) -> list[Mention]:
+    """`classify`, then keep the replies whose thread root matches or is stored."""
+    return classify(wl, source, items, matcher, fetched).resolve(stored_threads)
+
+
+# Each worker compiles every watchlist's query once, at start-up.
+_WORKER: dict[str, tuple[Watchlist, QueryMatcher]] = {}
+
+
+def _init_worker(watchlists: list[Watchlist]) -> None:
+    _WORKER.clear()
+    _WORKER.update({wl.name: (wl, compile_query(wl.query)) for wl in watchlists})
+
+
+def _classify_in_worker(
+    watchlist: str, source: Source, items: list[Item], fetched: datetime
+) -> Selection:
+    wl, matcher = _WORKER[watchlist]
+    return classify(wl, source, items, matcher, fetched)
 
 
 def _mention(
@@ -163,6 +201,36 @@ def check_source_names(watchlists: list[Watchlist], only: list[str]) -> None:
         raise UsageError(f"no source named {', '.join(map(repr, unknown))} in the watchlists")
 
 
+def _executor(watchlists: list[Watchlist], sources: int) -> Executor:
+    """Worker processes for parsing and matching when the scan is large enough to repay
+    their start-up (both cores then work: the event loop and writer in this process, the
+    CPU-bound parsing in the others); a thread for small scans."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if sources >= PROCESS_POOL_MIN_SOURCES and workers > 1 and not _in_worker():
+        # spawn, not fork: this process already runs threads.
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(watchlists,),
+        )
+    return ThreadPoolExecutor(
+        max_workers=1,
+        thread_name_prefix="ereput-parse",
+        initializer=_init_worker,
+        initargs=(watchlists,),
+    )
+
+
+def _in_worker() -> bool:
+    return multiprocessing.parent_process() is not None
+
+
+#: (watchlist, source, outcome, fetched, Retry-After until); outcome is an error message or
+#: the read result with its classified items.
+_Job = tuple[Watchlist, Source, "tuple[ReadResult, Selection] | str", datetime, str | None]
+
+
 async def run_scan(
     watchlists: list[Watchlist],
     store: Store,
@@ -180,26 +248,19 @@ async def run_scan(
     for wl in watchlists:
         store.sync_sources(wl)
         store.sync_members(wl)
-    matchers = {wl.name: compile_query(wl.query) for wl in watchlists}
     jobs = [(wl, s) for wl in watchlists for s in wl.sources if not only or s.name in only]
     summary.sources = len(jobs)
     states = {(wl.name, s.name): store.source_state(wl.name, s.name) for wl, s in jobs}
 
     # One writer owns the database connection: results and failures both go through it.
-    queue: asyncio.Queue[tuple[Watchlist, Source, ReadResult | str, datetime, str | None] | None]
-    queue = asyncio.Queue(QUEUE_SIZE)
+    queue: asyncio.Queue[_Job | None] = asyncio.Queue(QUEUE_SIZE)
 
-    def persist(wl: Watchlist, source: Source, result: ReadResult, fetched: datetime) -> None:
+    def persist(
+        wl: Watchlist, source: Source, result: ReadResult, sel: Selection, fetched: datetime
+    ) -> None:
         with store.transaction():
             if not result.not_modified:
-                mentions = select_mentions(
-                    wl,
-                    source,
-                    result.items,
-                    matchers[wl.name],
-                    fetched,
-                    lambda urls: store.stored_threads(wl.name, urls),
-                )
+                mentions = sel.resolve(lambda urls: store.stored_threads(wl.name, urls))
                 counts = store.save_mentions(mentions)
                 summary.new += counts.new
                 summary.updated += counts.updated
@@ -216,13 +277,14 @@ async def run_scan(
                 summary.failed.append({"source": label, "error": outcome})
                 notify("failed", label, outcome)
                 continue
-            await asyncio.to_thread(persist, wl, source, outcome, fetched)
+            result, sel = outcome
+            await asyncio.to_thread(persist, wl, source, result, sel, fetched)
             summary.ok += 1
-            summary.not_modified += outcome.not_modified
+            summary.not_modified += result.not_modified
             notify(
                 "done",
                 label,
-                "not modified" if outcome.not_modified else f"{len(outcome.items)} items",
+                "not modified" if result.not_modified else f"{len(result.items)} items",
             )
 
     async def read_one(ctx: _Context, wl: Watchlist, source: Source) -> None:
@@ -236,10 +298,15 @@ async def run_scan(
         notify("start", label, source.url)
         reader = fetchers.reader_for(source.kind)
         until = None
+        outcome: tuple[ReadResult, Selection] | str
         try:
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
-            outcome: ReadResult | str = await reader.read(source, ctx, state)
+            result = await reader.read(source, ctx, state)
+            sel = Selection()
+            if result.items:
+                sel = await ctx.parse(_classify_in_worker, wl.name, source, result.items, fetched)
+            outcome = (dataclasses.replace(result, items=[]), sel)
         except RetryLater as e:
             outcome, until = str(e), utc_iso(datetime.fromtimestamp(e.until, UTC))
         except SourceError as e:
@@ -253,7 +320,7 @@ async def run_scan(
         by_limits.setdefault(wl.fetch, []).append((wl, s))
 
     write_task = asyncio.create_task(writer())
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ereput-parse") as executor:
+    with _executor(watchlists, len(jobs)) as executor:
         for limits, group in by_limits.items():
             async with HttpClient(limits, concurrency=concurrency) as http:
                 ctx = _Context(http, executor)
