@@ -127,11 +127,16 @@ def classify(
     matches. Pure, so the scan runs it in its worker processes."""
     sel = Selection()
     seen: set[str] = set()
+    languages = wl.query.languages
     for raw in items:
         item = _canonical_item(raw)
         if item is None or item.url in seen:
             continue
         seen.add(item.url)
+        # `languages` keeps items in those languages; an item whose language is unknown is
+        # kept (a detector assigns one to every item in a later release).
+        if languages and item.language and item.language[:2].lower() not in languages:
+            continue
         space = space_of(wl, source, item.url)
         matched = tuple(matcher.match(item.title, item.text))
         if matched and item.thread_url is None:
