@@ -44,11 +44,23 @@ SOURCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 LANGUAGE = re.compile(r"[a-z]{2}")
 ENGINES = ("phpbb", "xenforo", "vbulletin", "smf", "flarum", "nodebb", "custom")
 SELECTORS = ("thread", "post", "author", "author_url", "date", "body", "next")
+# Options of the forum and social kinds: a string, or a list of strings where several
+# searches, tags or accounts may be read by one source.
+_TEXT_OPTIONS = frozenset({"category", "tag", "subreddit"})
+_LIST_OPTIONS = frozenset({"search", "account"})
 _SPACES = tuple(s.value for s in Space)
 ALERT_KINDS = ("negative_outside", "spike", "flagged_author", "mediator")
 # Kind-specific source keys, kept in Source.options. A new source kind that needs options
 # adds its line here.
-KIND_OPTIONS: dict[str, tuple[str, ...]] = {"forum": ("engine", "selectors")}
+KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "forum": ("engine", "selectors", "max_pages", "category", "tag"),
+    "discourse": ("max_pages", "category", "search"),
+    "reddit": ("search", "subreddit", "max_pages"),
+    "hackernews": ("search", "max_pages"),
+    "mastodon": ("tag", "account", "max_pages"),
+    "blog": ("engine", "max_pages"),
+}
+BLOG_ENGINES = ("auto", "wordpress", "blogger", "generic")
 # Platforms whose public API lives at one well-known place: `url` may be left out.
 DEFAULT_URLS = {"reddit": "https://www.reddit.com/", "hackernews": "https://news.ycombinator.com/"}
 
@@ -315,6 +327,44 @@ def _selectors(c: _Checker, src: dict[str, Any], prefix: str) -> dict[str, str]:
     return dict(sel)
 
 
+def _platform_options(
+    c: _Checker, src: dict[str, Any], prefix: str, kind: str, opts: dict[str, Any]
+) -> None:
+    """`max_pages`, `category`, `tag`, `subreddit` (strings), `search`, `account` (a string
+    or a list of strings; `tag` too for mastodon)."""
+    for key in KIND_OPTIONS[kind]:
+        if key not in src or key in ("engine", "selectors"):
+            continue
+        if key == "max_pages":
+            opts[key] = c.positive(src, prefix, key, 30)
+        elif key in _LIST_OPTIONS or (kind == "mastodon" and key == "tag"):
+            value = src[key]
+            values = [value] if isinstance(value, str) else c.strings(src, prefix, key)
+            if not values or not all(v.strip() for v in values):
+                raise c.fail(f"{prefix}.{key}", "must not be empty")
+            opts[key] = values
+        elif key in _TEXT_OPTIONS:
+            value = c.get(src, prefix, key, str)
+            if not value.strip():
+                raise c.fail(f"{prefix}.{key}", "must not be empty")
+            opts[key] = value.strip()
+
+
+def _with_query(sources: tuple[Source, ...], query: Query) -> tuple[Source, ...]:
+    """Search sources that name nothing to read search for the query's terms."""
+    out = []
+    for s in sources:
+        bare = not any(k in s.options for k in ("search", "subreddit", "tag", "account"))
+        if s.kind in ("reddit", "hackernews") and bare and "?" not in s.url:
+            s = Source(s.name, s.kind, s.url, s.space, {**s.options, "search": list(query.terms)})
+        elif s.kind == "mastodon" and bare and "/api/" not in s.url:
+            tags = [t.lstrip("#") for t in query.terms if re.fullmatch(r"#\w+", t)]
+            if tags:
+                s = Source(s.name, s.kind, s.url, s.space, {**s.options, "tag": tags})
+        out.append(s)
+    return tuple(out)
+
+
 def _sources(c: _Checker, doc: dict[str, Any]) -> tuple[Source, ...]:
     if "sources" not in doc:
         raise c.fail("sources", "is required: at least one [[sources]] table")
@@ -352,6 +402,14 @@ def _sources(c: _Checker, doc: dict[str, Any]) -> tuple[Source, ...]:
                 opts["selectors"] = _selectors(c, s, prefix)
             elif "selectors" in s:
                 raise c.fail(f"{prefix}.selectors", "only go with engine = 'custom'")
+        if kind == "blog":
+            if "engine" in s:
+                engine = c.get(s, prefix, "engine", str)
+                opts["engine"] = c.choice(engine, f"{prefix}.engine", BLOG_ENGINES, "engine")
+            if "max_pages" in s:
+                opts["max_pages"] = c.positive(s, prefix, "max_pages", 20)
+        if kind in ("forum", "discourse", "reddit", "hackernews", "mastodon"):
+            _platform_options(c, s, prefix, kind, opts)
         sources.append(Source(name, kind, url, space, opts))
     return tuple(sources)
 
@@ -467,9 +525,9 @@ def parse_watchlist(doc: dict[str, Any], file: str) -> Watchlist:
         title=title,
         timezone=timezone,
         retention_days=retention,
-        query=_query(c, doc),
+        query=(query := _query(c, doc)),
         community=_community(c, doc),
-        sources=_sources(c, doc),
+        sources=_with_query(_sources(c, doc), query),
         rules=_rules(c, doc),
         alerts=_alerts(c, doc),
         fetch=_fetch(c, doc),
