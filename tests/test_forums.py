@@ -1,0 +1,437 @@
+"""Forum readers: the engines' parsers on the shared corpus (read in place) and on our own
+fixtures, and the readers end to end against the local HTTP server (pagination, page cap,
+incremental re-scans).
+
+Corpus files of `forums/` not read here, and why:
+- `forums/stackexchange/german.stackexchange.com.ausgeraubt.html`: a Q&A site, not one of
+  SPEC §3's forum engines (a `custom` source with selectors could read its answers, but its
+  per-post comment threads and editor/author signatures need a parser of their own).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import CORPUS, manifest
+from ereput.cli import app
+from ereput.fetchers import activitypub, discourse, flarum, nodebb, phpbb, smf, vbulletin, xenforo
+from ereput.fetchers.base import SourceState
+from ereput.models import Identifier, Source
+from httpserver import Response
+from readers import read
+
+FIXTURES = Path(__file__).parent / "fixtures" / "forums"
+M = manifest()
+
+
+def authors_in_order(items):
+    names: list[str] = []
+    for i in items:
+        if i.author and i.author.name not in names:
+            names.append(i.author.name)
+    return names
+
+
+def check_thread_shape(items):
+    """SPEC §7: the first post is its own thread with no parent; replies point into it and
+    carry no title of their own."""
+    for i in items:
+        if i.url == i.thread_url:
+            assert i.parent_url is None
+        else:
+            assert i.parent_url and i.title == ""
+
+
+# --- the corpus, in place -------------------------------------------------------------------
+
+
+def test_corpus_phpbb_single_post_topic():
+    path = "forums/phpbb/foren.myoos.de.html"
+    exp = M[path]["expected"]
+    page = phpbb.parse_topic(
+        (CORPUS / path).read_bytes(), "https://foren.myoos.de/viewtopic.php?t=167"
+    )
+    assert page.title == exp["topic_title"]
+    assert len(page.items) == exp["n_posts"]
+    first = page.items[0]
+    assert authors_in_order(page.items) == exp["post_authors"]
+    assert first.url.endswith("#" + exp["first_post"]["id"])
+    assert (
+        Identifier("uid", f"{exp['first_post']['user_id']}@foren.myoos.de")
+        in first.author.identifiers
+    )
+    assert first.published.strftime("%d.%m.%Y, %H:%M") == exp["first_post"]["date_text"]
+    assert "sid=" not in (first.author.profile_url or "")
+    assert first.thread_url == first.url and first.parent_url is None
+    assert first.title == exp["topic_title"]
+
+
+def test_corpus_forumotion_skips_the_sponsored_pseudo_post():
+    path = "forums/forumotion/wolfsrebellen-netz.forumieren.com.regeln.html"
+    exp = M[path]["expected"]
+    page = phpbb.parse_topic(
+        (CORPUS / path).read_bytes(), "https://wolfsrebellen-netz.forumieren.com/t7-forums-regeln"
+    )
+    assert page.title == exp["topic_title"]
+    assert len(page.items) == exp["n_posts"]
+    assert authors_in_order(page.items) == exp["post_authors"]
+    assert all(i.author.name not in exp["non_user_pseudo_posts"] for i in page.items)
+    first = page.items[0]
+    assert first.url.endswith("#p" + exp["first_post"]["anchor"].lstrip("#"))
+    assert first.published.strftime("%d/%m/%y, %I:%M %p").lower() == exp["first_post"]["date_text"]
+    check_thread_shape(page.items)
+    assert len({i.url for i in page.items}) == exp["n_posts"]
+
+
+def test_corpus_vbulletin_iso_8859_1_page_34():
+    path = "forums/vbulletin/pocketpc.ch.auslieferung.html"
+    exp = M[path]["expected"]
+    page = vbulletin.parse_topic((CORPUS / path).read_bytes(), "https://www.pocketpc.ch/x.html")
+    assert page.title == exp["thread_title"]
+    assert not page.first_page and page.next_url and page.next_url.endswith("-35.html")
+    assert len(page.items) == exp["n_posts"]
+    assert authors_in_order(page.items) == exp["post_authors"]
+    first = page.items[0]
+    assert f"post{exp['first_post']['id'].split('_')[1]}" in first.url
+    assert first.author.profile_url == exp["first_post"]["profile_url"]
+    assert first.published.strftime("%d.%m.%Y, %H:%M") == exp["first_post"]["date_text"]
+    # page 34: the thread's first post is not here; the thread is the topic's first page
+    assert all(
+        i.thread_url and i.thread_url.endswith("vorbereitungsupdate.html") for i in page.items
+    )
+    assert all(i.title == "" for i in page.items)
+    by_id = {i.url.split("-post")[1].split(".")[0]: i for i in page.items}
+    for quote in exp["quote_replies"]:
+        item = by_id[quote["post"].removeprefix("post_")]
+        assert item.author.name == quote["author"]
+        quoted = [i for i in page.items if i.url == item.parent_url]
+        assert not quoted or quoted[0].author.name == quote["quotes"]
+        assert item.parent_url != item.thread_url
+    assert "Zitat von" not in first.text and "Das war noch nicht das Update" in first.text
+
+
+def test_corpus_xenforo_thread():
+    path = "forums/xenforo/villagersandheroes.com.forums.patchnotes.html"
+    exp = M[path]["expected"]
+    page = xenforo.parse_topic(
+        (CORPUS / path).read_bytes(), "https://villagersandheroes.com/forums/"
+    )
+    assert len(page.items) == exp["n_posts"]
+    assert authors_in_order(page.items) == exp["post_authors"]
+    first = page.items[0]
+    assert first.author.name == exp["thread_starter"] == exp["first_post"]["author"]
+    assert first.url.endswith(exp["first_post"]["id"].removeprefix("js-"))
+    assert first.author.profile_url.endswith(exp["first_post"]["profile_url"].rstrip("/") + "/")
+    assert Identifier("uid", f"{exp['first_post']['user_id']}@villagersandheroes.com") in (
+        first.author.identifiers
+    )
+    assert first.published.isoformat() == "2020-09-18T08:56:40-07:00"
+    check_thread_shape(page.items)
+    assert page.items[1].thread_url == first.url
+
+
+def test_corpus_discourse_latest_posts():
+    path = "forums/discourse/api_posts_latest.json"
+    exp = M[path]["expected"]
+    parsed = discourse.parse_posts((CORPUS / path).read_bytes(), "http://localhost:3000/posts.json")
+    assert len(parsed.items) == exp["n_posts"]
+    for item, want in zip(parsed.items, exp["posts"], strict=True):
+        assert Identifier("handle", f"{want['username']}@localhost") in item.author.identifiers
+        assert item.entry_id.startswith(f"discourse-post-{want['id']}@")
+        if "post_number" in want:
+            assert item.url.endswith(f"/{want['post_number']}")
+        if "topic_title" in want:
+            assert (item.title or "") in ("", want["topic_title"])
+        if "created_at" in want:
+            assert (
+                item.published.isoformat().replace("+00:00", "Z").replace("000Z", "Z")
+                == (want["created_at"])
+            )
+    reply = parsed.items[0]
+    assert reply.title == "" and reply.parent_url == reply.thread_url
+    assert reply.author.name == "johndoe"  # name null: the username is what the page shows
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p, row in M.items() if p.startswith("forums/") and Path(p).name.startswith("ap_")],
+)
+def test_corpus_forum_activitypub_objects(path):
+    exp = M[path]["expected"]
+    body = (CORPUS / path).read_bytes()
+    if exp["type"] == "Person":
+        actor = activitypub.parse_actor(body)
+        assert actor.account.name == exp["display_name"]
+        assert actor.username == exp["username"]
+        assert actor.account.profile_url == exp["profile_url"]
+        assert actor.avatar == exp["avatar"]
+        assert Identifier("acct", f"{exp['username']}@{actor.account.site}") in (
+            actor.account.identifiers
+        )
+    else:
+        (item,) = activitypub.parse_object(body)
+        assert item.url == exp["id"] and item.parent_url == exp["inReplyTo"]
+        assert item.title == exp["title"]
+        assert item.author.profile_url == exp["attributedTo"]
+        assert item.published.isoformat().startswith(exp["published"].rstrip("Z")[:19])
+
+
+# --- our own fixtures, one per engine --------------------------------------------------------
+
+
+def test_phpbb_two_page_topic_guest_and_quote_parent():
+    p1 = phpbb.parse_topic(
+        (FIXTURES / "phpbb_topic_p1.html").read_bytes(),
+        "https://forum.example.org/viewtopic.php?f=2&t=10",
+    )
+    assert (
+        p1.first_page and p1.next_url == "https://forum.example.org/viewtopic.php?f=2&t=10&start=2"
+    )
+    first, guest = p1.items
+    assert first.title == "Acme Cloud outage" and guest.title == ""
+    assert guest.author.name == "Guest" and guest.author.identifiers == ()
+    assert guest.parent_url == first.url  # the quote links to post 101
+    assert "Same here" in guest.text and "down again" not in guest.text
+    p2 = phpbb.parse_topic(
+        (FIXTURES / "phpbb_topic_p2.html").read_bytes(),
+        "https://forum.example.org/viewtopic.php?f=2&t=10&start=2",
+        None,
+        first.url,
+    )
+    assert not p2.first_page and p2.next_url is None
+    (bob,) = p2.items
+    assert bob.thread_url == first.url and bob.parent_url == first.url and bob.title == ""
+
+
+def test_xenforo_guest_and_quote():
+    page = xenforo.parse_topic(
+        (FIXTURES / "xenforo_thread.html").read_bytes(),
+        "https://xf.example.org/threads/acme-cloud-pricing.55/",
+    )
+    first, guest = page.items
+    assert page.title == "Acme Cloud pricing" and first.title == "Acme Cloud pricing"
+    assert first.author.identifiers[1] == Identifier("uid", "12@xf.example.org")
+    assert guest.author.name == "Visitor" and guest.author.identifiers == ()
+    assert guest.parent_url == first.url and guest.text == "Not for small shops."
+
+
+def test_vbulletin_fixture_latin1_guest_and_quote():
+    page = vbulletin.parse_topic(
+        (FIXTURES / "vbulletin_thread.html").read_bytes(),
+        "https://vb.example.org/showthread.php?t=77",
+    )
+    first, guest = page.items
+    assert page.first_page and first.title == "Acme Cloud Störung"
+    assert first.author.name == "Jürgen" and "Ärgerlich" in first.text
+    assert Identifier("uid", "31@vb.example.org") in first.author.identifiers
+    assert first.published.isoformat() == "2026-11-17T09:15:00+00:00"
+    assert guest.author.name == "Gast" and guest.author.identifiers == ()
+    assert guest.parent_url == first.url and guest.text == "Bei mir auch."
+    assert "s=" not in first.url
+
+
+def test_smf_fixture():
+    page = smf.parse_topic(
+        (FIXTURES / "smf_topic.html").read_bytes(), "https://smf.example.org/index.php?topic=42.0"
+    )
+    first, anon = page.items
+    assert first.title == "Acme Cloud backups" and first.author.name == "Dana"
+    assert Identifier("uid", "7@smf.example.org") in first.author.identifiers
+    assert first.published.isoformat() == "2026-11-14T18:20:00+00:00"
+    assert anon.author.name == "Anonymous" and anon.author.identifiers == ()
+    assert anon.parent_url == first.url and anon.text == "Nightly, kept 7 days."
+
+
+def test_flarum_fixture_deleted_user_and_mention():
+    page = flarum.parse_topic(
+        (FIXTURES / "flarum_posts.json").read_bytes(),
+        "https://flarum.example.org/api/posts?filter%5Bdiscussion%5D=5",
+    )
+    first, deleted, reply = page.items
+    assert first.url == "https://flarum.example.org/d/5-acme-cloud-login-loop/1"
+    assert first.title == "Acme Cloud login loop" and first.author.name == "Erin K."
+    assert Identifier("handle", "erin@flarum.example.org") in first.author.identifiers
+    assert deleted.author.name == "[deleted]" and deleted.author.identifiers == ()
+    assert reply.parent_url == deleted.url and reply.text == "That worked, thanks."
+
+
+def test_nodebb_fixture_guest_and_to_pid():
+    page = nodebb.parse_topic(
+        (FIXTURES / "nodebb_topic.json").read_bytes(), "https://bb.example.org/api/topic/9"
+    )
+    first, guest, reply = page.items
+    assert first.url == "https://bb.example.org/post/90" and first.thread_url == first.url
+    assert first.author.profile_url == "https://bb.example.org/user/frank"
+    assert guest.author.identifiers == () and guest.parent_url == first.url
+    assert reply.parent_url == guest.url
+
+
+# --- readers end to end ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def phpbb_site(http_server):
+    pages = {
+        "/viewforum.php": (FIXTURES / "phpbb_viewforum.html").read_bytes(),
+        "/viewtopic.php": None,
+    }
+    topic = {
+        "0": (FIXTURES / "phpbb_topic_p1.html").read_bytes(),
+        "2": (FIXTURES / "phpbb_topic_p2.html").read_bytes(),
+    }
+
+    def viewtopic(request):
+        start = request.path.split("start=")[1].split("&")[0] if "start=" in request.path else "0"
+        return Response(topic[start], headers={"Content-Type": "text/html; charset=utf-8"})
+
+    http_server.routes["/viewforum.php"] = lambda r: Response(pages["/viewforum.php"])
+    http_server.routes["/viewtopic.php"] = viewtopic
+    http_server.pages, http_server.topic = pages, topic
+    return http_server
+
+
+def topic_requests(server, since=0):
+    return [r.path for r in server.requests()[since:] if r.path.startswith("/viewtopic.php")]
+
+
+def test_phpbb_reader_walks_pages_then_rescans_incrementally(phpbb_site):
+    source = Source(
+        "board", "forum", phpbb_site.url("/viewforum.php?f=2"), options={"engine": "phpbb"}
+    )
+    first = read(source)
+    assert [i.author.name for i in first.items] == ["alice", "Guest", "bob"]
+    assert len(topic_requests(phpbb_site)) == 2
+    assert all(i.thread_url == first.items[0].url for i in first.items)
+    state = SourceState(**json.loads(json.dumps(first.state.__dict__)))  # as stored
+
+    # unchanged forum: the forum page answers 304, no topic page is asked for, nothing new
+    n = len(phpbb_site.requests())
+    again = read(source, state)
+    assert again.items == [] and topic_requests(phpbb_site, n) == []
+
+    # a new reply on page 2: only page 2 is read again, only the new post comes back
+    phpbb_site.pages["/viewforum.php"] = (FIXTURES / "phpbb_viewforum_new_reply.html").read_bytes()
+    phpbb_site.topic["2"] = (FIXTURES / "phpbb_topic_p2_new_reply.html").read_bytes()
+    n = len(phpbb_site.requests())
+    third = read(source, SourceState(**json.loads(json.dumps(again.state.__dict__))))
+    assert [i.text for i in third.items] == ["Down again today. Acme, please fix this."]
+    assert third.items[0].thread_url == first.items[0].url
+    assert topic_requests(phpbb_site, n) == ["/viewtopic.php?f=2&t=10&start=2"]
+
+
+def test_phpbb_reader_page_cap_resumes_next_scan(phpbb_site):
+    source = Source(
+        "board",
+        "forum",
+        phpbb_site.url("/viewforum.php?f=2"),
+        options={"engine": "phpbb", "max_pages": 2},
+    )
+    first = read(source)  # the forum page and page 1 of the topic
+    assert [i.author.name for i in first.items] == ["alice", "Guest"]
+    second = read(source, first.state)
+    assert [i.author.name for i in second.items] == ["bob"]
+    assert second.items[0].thread_url == first.items[0].url
+
+
+def test_forum_source_may_be_one_topic(http_server):
+    http_server.routes["/threads/acme-cloud-pricing.55/"] = (
+        FIXTURES / "xenforo_thread.html"
+    ).read_bytes()
+    source = Source(
+        "t",
+        "forum",
+        http_server.url("/threads/acme-cloud-pricing.55/"),
+        options={"engine": "xenforo"},
+    )
+    first = read(source)
+    assert len(first.items) == 2 and first.state.cursor["mode"] == "topic"
+    n = len(http_server.requests())
+    again = read(source, first.state)  # the last page read, asked conditionally: a 304
+    assert again.items == []
+    assert [
+        r.headers.get("if-none-match") is not None
+        for r in http_server.requests()[n:]
+        if r.path != "/robots.txt"
+    ] == [True]
+
+
+def test_discourse_reader_latest_topic_and_post_ids(http_server):
+    http_server.routes["/latest.json"] = (FIXTURES / "discourse_latest.json").read_bytes()
+    http_server.routes["/t/7.json"] = (FIXTURES / "discourse_topic.json").read_bytes()
+    http_server.routes["/t/7/posts.json"] = (FIXTURES / "discourse_posts_702.json").read_bytes()
+    source = Source("d", "discourse", http_server.url("/"))
+    result = read(source)
+    julie, deleted, gina = result.items
+    base = http_server.url("/t/acme-cloud-status/7/")
+    assert julie.url == base + "1" and julie.title == "Acme Cloud status page"
+    assert julie.author.name == "Julie Marchand"
+    assert {i.kind for i in julie.author.identifiers} >= {"url", "uid", "handle"}
+    assert deleted.author.identifiers == () and deleted.parent_url == julie.url
+    assert gina.parent_url == deleted.url and gina.title == ""
+    assert http_server.requests("/t/7/posts.json?post_ids%5B%5D=702")
+    n = len(http_server.requests())
+    again = read(source, result.state)
+    assert again.items == []
+    assert not [r for r in http_server.requests()[n:] if r.path.startswith("/t/")]
+
+
+def test_flarum_and_nodebb_readers(http_server):
+    http_server.routes["/api/discussions"] = (FIXTURES / "flarum_discussions.json").read_bytes()
+    http_server.routes["/api/posts"] = (FIXTURES / "flarum_posts.json").read_bytes()
+    flarum_items = read(
+        Source("f", "forum", http_server.url("/"), options={"engine": "flarum"})
+    ).items
+    assert len(flarum_items) == 3
+    http_server.routes["/api/recent"] = (FIXTURES / "nodebb_recent.json").read_bytes()
+    http_server.routes["/api/topic/9"] = (FIXTURES / "nodebb_topic.json").read_bytes()
+    nodebb_items = read(
+        Source("n", "forum", http_server.url("/"), options={"engine": "nodebb"})
+    ).items
+    assert [i.url.rsplit("/", 1)[1] for i in nodebb_items] == ["90", "91", "92"]
+
+
+def test_custom_forum_configured_only_in_toml(http_server, tmp_path):
+    http_server.routes["/boards.php"] = (FIXTURES / "custom_index.html").read_bytes()
+    http_server.routes["/read.php"] = (FIXTURES / "custom_thread.html").read_bytes()
+    wl = tmp_path / "acme.toml"
+    wl.write_text(
+        textwrap.dedent(f"""\
+        name = "acme"
+        [query]
+        terms = ['"Acme Cloud"']
+
+        [[sources]]
+        name = "old-board"
+        kind = "forum"
+        url = "{http_server.url("/boards.php")}"
+        engine = "custom"
+
+        [sources.selectors]
+        thread = "a.thread-link"
+        post = "div.msg"
+        author = ".who"
+        author_url = ".who a"
+        date = ".when"
+        body = ".words"
+        """),
+        encoding="utf-8",
+    )
+    db = tmp_path / "e.db"
+    run = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "scan", "--json"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["new"] == 2
+    out = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "mentions", "--json"])
+    mentions = sorted(json.loads(out.stdout), key=lambda m: m["url"])
+    hank, anon = mentions
+    assert hank["url"].endswith("/read.php?id=31#post-311") and hank["author"]["name"] == "Hank"
+    assert hank["author"]["class"] == "identified" and hank["parent_url"] is None
+    assert hank["published"] == "2026-11-11T07:30:00Z"
+    assert anon["author"]["class"] == "anonymous" and anon["parent_url"] == hank["url"]
+    assert anon["text"] == "Mine too." and anon["title"] == ""
+    again = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "scan", "--json"])
+    assert json.loads(again.stdout)["new"] == 0 and json.loads(again.stdout)["updated"] == 0
