@@ -309,6 +309,6 @@ def test_store_schema_is_migrated_once_and_reopens(tmp_path):
     Store.open(db).close()
     store = Store.open(db)
     names = [r[0] for r in store.query("SELECT name FROM _sqlite_migrations")]
-    assert names == ["0001_initial"]
+    assert names == ["0001_initial", "0002_lookup_indexes"]
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
     store.close()

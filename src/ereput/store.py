@@ -140,6 +140,46 @@ CREATE INDEX mentions_thread ON mentions(watchlist, thread_url)
     )
 
 
+@migrations(name="0002_lookup_indexes")
+def _m0002(db: Database) -> None:
+    """Indexes for look-ups at scale (a million mentions).
+
+    - a person's mentions within a watchlist: (person_id, watchlist, published) replaces
+      (person_id, published), which SQLite passed over for an index on watchlist alone;
+    - accounts by profile URL (`author URL` when the URL is no identifier);
+    - the words of account names, with a 3-letter prefix index, so that a fuzzy name
+      look-up scores the names sharing a word beginning with a query word, not them all.
+    """
+    _run(
+        db,
+        """
+DROP INDEX mentions_person_published;
+CREATE INDEX mentions_person ON mentions(person_id, watchlist, published);
+CREATE INDEX accounts_profile_url ON accounts(profile_url);
+CREATE VIRTUAL TABLE accounts_fts USING fts5(
+    name_folded, content='accounts', tokenize='unicode61 remove_diacritics 2', prefix='3'
+);
+INSERT INTO accounts_fts (accounts_fts) VALUES ('rebuild')
+""",
+    )
+    # Trigger bodies hold ";\n": one statement each.
+    db.execute(
+        "CREATE TRIGGER accounts_ai AFTER INSERT ON accounts BEGIN "
+        "INSERT INTO accounts_fts (rowid, name_folded) VALUES (new.rowid, new.name_folded); END"
+    )
+    db.execute(
+        "CREATE TRIGGER accounts_ad AFTER DELETE ON accounts BEGIN "
+        "INSERT INTO accounts_fts (accounts_fts, rowid, name_folded) "
+        "VALUES ('delete', old.rowid, old.name_folded); END"
+    )
+    db.execute(
+        "CREATE TRIGGER accounts_au AFTER UPDATE OF name_folded ON accounts BEGIN "
+        "INSERT INTO accounts_fts (accounts_fts, rowid, name_folded) "
+        "VALUES ('delete', old.rowid, old.name_folded); "
+        "INSERT INTO accounts_fts (rowid, name_folded) VALUES (new.rowid, new.name_folded); END"
+    )
+
+
 MENTION_COLUMNS = (
     "id, watchlist, url, thread_url, parent_url, source, source_kind, space, title, text, "
     "published, fetched, undated, language, sentiment, matched, context, author_name, "
@@ -460,19 +500,26 @@ class Store:
     def stored_threads(self, watchlist: str, urls: set[str]) -> set[str]:
         """Which of these thread URLs are stored as matching mentions (replies join them)."""
         found: set[str] = set()
-        urls_list = list(urls)
-        for i in range(0, len(urls_list), 500):
-            chunk = urls_list[i : i + 500]
+        # A mention's id is the hash of its watchlist and URL: look them up by primary key.
+        ids = [self.mention_id(watchlist, u) for u in urls]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             found.update(
                 r[0]
                 for r in self.conn.execute(
-                    f"SELECT url FROM mentions WHERE watchlist = ? AND context = 0 "
-                    f"AND url IN ({marks})",
-                    [watchlist, *chunk],
+                    f"SELECT url FROM mentions WHERE id IN ({marks}) AND watchlist = ? "
+                    f"AND context = 0",
+                    [*chunk, watchlist],
                 )
+                if r[0] in urls
             )
         return found
+
+    @staticmethod
+    def mention_id(watchlist: str, url: str) -> str:
+        """The id of the mention of `url` (canonical) in `watchlist`."""
+        return short_hash(watchlist, url, size=32)
 
     def save_mentions(self, mentions: Sequence[Mention]) -> SaveCounts:
         """Store a batch (call inside `transaction()`), de-duplicating in layers: the
@@ -499,7 +546,7 @@ class Store:
                 "WHERE watchlist = ? AND source = ? AND entry_id = ?",
                 (m.watchlist, m.source, item.entry_id),
             ).fetchone()
-        mention_id = short_hash(m.watchlist, m.url, size=32)
+        mention_id = self.mention_id(m.watchlist, m.url)
         if existing is None:
             existing = self.conn.execute(
                 "SELECT id, source, title, text, author_name FROM mentions WHERE id = ?",

@@ -76,6 +76,12 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+# A search matching at most this many mentions reads them all and sorts them; beyond, the
+# newest mentions are read in widening windows (see `_search_window`).
+SEARCH_PROBE = 2000
+SEARCH_WINDOW = 5000
+
+
 def list_mentions(store: Store, f: MentionFilter) -> list[dict[str, Any]]:
     where, params = ["watchlist = ?"], [f.watchlist]
     if f.since:
@@ -96,16 +102,72 @@ def list_mentions(store: Store, f: MentionFilter) -> list[dict[str, Any]]:
     if f.person_ids is not None:
         where.append(f"person_id IN ({','.join('?' * len(f.person_ids))})")
         params.extend(f.person_ids)
+    limit = f" LIMIT {int(f.limit)}" if f.limit else ""
     if f.search:
-        where.append("rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-        params.append(fts_query(f.search))
+        return _search(store, f, " AND ".join(where), params, limit)
     sql = (
         f"SELECT {MENTION_COLUMNS} FROM mentions WHERE {' AND '.join(where)} "
-        "ORDER BY published DESC, id"
+        f"ORDER BY published DESC, id{limit}"
     )
-    if f.limit:
-        sql += f" LIMIT {int(f.limit)}"
     return [mention_json(r) for r in store.query(sql, params)]
+
+
+def _search(
+    store: Store, f: MentionFilter, where: str, params: list[Any], limit: str
+) -> list[dict[str, Any]]:
+    """Full-text search, newest first, fast whether the words are rare or everywhere.
+
+    SQLite left alone either reads every match (a word in most mentions: a million rows)
+    or walks the whole watchlist backwards looking for a rare word. So: a search with few
+    matches reads them all through the full-text index; otherwise the newest mentions are
+    read in windows (every mention published since a date), widened until the window holds
+    `limit` matches, each window's matches taken from the full-text index within the
+    window's rowid range. The result is exactly the one query's, ordered the same.
+    """
+    match = fts_query(f.search or "")
+    probe = store.query(
+        "SELECT count(*) FROM (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ? "
+        f"LIMIT {SEARCH_PROBE + 1})",
+        [match],
+    )[0][0]
+    cols = ", ".join(f"m.{c.strip()}" for c in MENTION_COLUMNS.split(","))
+    if probe <= SEARCH_PROBE or not f.limit:
+        # Few matches (or all wanted): the full-text index drives, then sort.
+        sql = (
+            f"SELECT {cols} FROM mentions_fts CROSS JOIN mentions m ON m.rowid = "
+            f"mentions_fts.rowid WHERE mentions_fts MATCH ? AND {_prefixed(where)} "
+            f"ORDER BY m.published DESC, m.id{limit}"
+        )
+        return [mention_json(r) for r in store.query(sql, [match, *params])]
+    window = SEARCH_WINDOW
+    while True:
+        edge = store.query(
+            f"SELECT published FROM mentions WHERE {where} ORDER BY published DESC "
+            f"LIMIT 1 OFFSET {window - 1}",
+            params,
+        )
+        since = [edge[0][0]] if edge else []
+        in_window = where + (" AND published >= ?" if edge else "")
+        lo, hi = store.query(
+            f"SELECT min(rowid), max(rowid) FROM mentions WHERE {in_window}", [*params, *since]
+        )[0]
+        if lo is None:
+            return []
+        rows = store.query(
+            f"SELECT {MENTION_COLUMNS} FROM mentions WHERE {in_window} AND rowid IN "
+            "(SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ? AND rowid >= ? "
+            f"AND rowid <= ?) ORDER BY published DESC, id{limit}",
+            [*params, *since, match, lo, hi],
+        )
+        # Every mention published since the window's edge is in it: with `limit` matches
+        # there, no match outside can be newer.
+        if len(rows) >= f.limit or not edge:
+            return [mention_json(r) for r in rows]
+        window *= 8
+
+
+def _prefixed(where: str) -> str:
+    return re.sub(r"\b(watchlist|published|space|author_class|source|person_id) ", r"m.\1 ", where)
 
 
 # --- persons -----------------------------------------------------------------------------
@@ -155,10 +217,7 @@ def find_persons(store: Store, query: str, limit: int = 10) -> list[str]:
     )
     if exact:
         return [r[0] for r in exact][:limit]
-    names = [
-        r[0]
-        for r in store.query("SELECT DISTINCT name_folded FROM accounts WHERE name_folded != ''")
-    ]
+    names = _candidate_names(store, folded)
     best = process.extract(folded, names, scorer=fuzz.WRatio, score_cutoff=80, limit=limit)
     found: list[str] = []
     for name, _score, _ in best:
@@ -168,6 +227,25 @@ def find_persons(store: Store, query: str, limit: int = 10) -> list[str]:
             if r[0] not in found:
                 found.append(r[0])
     return found[:limit]
+
+
+def _candidate_names(store: Store, folded: str) -> list[str]:
+    """The folded names worth scoring against a look-up, in name order: those with a word
+    beginning with the first three letters of a word of the query (the full-text index of
+    account names has a 3-letter prefix index). Scoring all names of a large database
+    costs a second; a name that scores 80 shares such a word in practice ("alex steer
+    mccrum" finds "Alex Steers McCrum", "mccrum" finds it too)."""
+    words = re.findall(r"[^\W_]+", folded)
+    if words:
+        match = " OR ".join(sorted({f'"{w[:3]}"*' for w in words}))
+        rows = store.query(
+            "SELECT name_folded FROM accounts WHERE rowid IN "
+            "(SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?)",
+            [match],
+        )
+    else:  # nothing word-like (emoji, punctuation): score every name
+        rows = store.query("SELECT DISTINCT name_folded FROM accounts")
+    return sorted({r[0] for r in rows} - {""})
 
 
 def person_record(store: Store, person_id: str, watchlist: str, recent: int = 5) -> dict[str, Any]:
@@ -208,8 +286,9 @@ def person_record(store: Store, person_id: str, watchlist: str, recent: int = 5)
         if a["name"] and a["platform"] != "watchlist":
             names.setdefault(a["name"], 0)
     sources = store.query(
+        # `+source`: grouping along the (watchlist, source) index reads the whole watchlist.
         "SELECT source, count(*) AS n FROM mentions WHERE watchlist = ? AND person_id = ? "
-        "GROUP BY source ORDER BY n DESC, source",
+        "GROUP BY +source ORDER BY n DESC, source",
         [watchlist, person_id],
     )
     latest = store.query(

@@ -148,8 +148,8 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     new_authors = q(
         f"SELECT person_id, max(author_name) AS name, count(*) AS n {base} "
         f"AND author_class != 'member' AND person_id IS NOT NULL GROUP BY person_id "
-        f"HAVING person_id NOT IN (SELECT person_id FROM mentions WHERE watchlist = ? "
-        f"AND published < ? AND person_id IS NOT NULL) ORDER BY n DESC LIMIT 20",
+        f"HAVING NOT EXISTS (SELECT 1 FROM mentions p WHERE p.person_id = mentions.person_id "
+        f"AND p.watchlist = ? AND p.published < ?) ORDER BY n DESC LIMIT 20",
         [*args, wl.name, lo],
     )
     open_total = sum(quadrants["open"].values())
@@ -186,8 +186,8 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     top_threads = []
     for r in threads:
         root = q(
-            f"SELECT {MENTION_COLUMNS} FROM mentions WHERE watchlist = ? AND url = ?",
-            [wl.name, r[0]],
+            f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ? AND watchlist = ? AND url = ?",
+            [Store.mention_id(wl.name, r[0]), wl.name, r[0]],
         )
         top_threads.append(
             {
