@@ -56,6 +56,7 @@ _BROTLI = brotli is not None and hasattr(brotli.Decompressor, "can_accept_more_d
 ACCEPT_ENCODING = "gzip, deflate, br" if _BROTLI else "gzip, deflate"
 ROBOTS_TOKEN = "ereput"  # the product token robots.txt groups are matched against
 ROBOTS_MAX_BODY = 512 * 1024  # RFC 9309 §2.5: parse at least 500 KiB, may ignore the rest
+ROBOTS_MAX_AGE = 24 * 3600  # RFC 9309 §2.4: a cached robots.txt is good for 24 hours
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -114,7 +115,10 @@ class HttpClient:
         user_agent: str = USER_AGENT,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float = 0.5,
+        robots_cache: dict[str, tuple[float, str]] | None = None,
     ) -> None:
+        """`robots_cache` maps an origin to (epoch fetched, robots.txt text) from earlier
+        scans: a copy younger than 24 h is used without asking again (RFC 9309 §2.4)."""
         if concurrency < 1 or limits.per_host < 1:
             raise ValueError("concurrency and per_host must be at least 1")
         self.limits = limits
@@ -126,6 +130,9 @@ class HttpClient:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._robots: dict[str, RobotFileParser | str] = {}  # str: why it is unreachable
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._robots_cache = robots_cache or {}
+        #: robots.txt texts fetched by this client (origin -> (epoch, text)), to keep.
+        self.robots_fetched: dict[str, tuple[float, str]] = {}
         self._not_before: dict[str, float] = {}  # origin -> epoch time set by Retry-After
         self._client: httpx.AsyncClient | None = None
 
@@ -141,8 +148,13 @@ class HttpClient:
                 write=lim.read_timeout,
                 pool=lim.connect_timeout,
             ),
+            # In-flight requests are capped by our own semaphores; the pool only keeps idle
+            # connections, enough for the robots.txt request and the page after it on one
+            # host to share a connection however many hosts a scan visits.
             limits=httpx.Limits(
-                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
+                max_connections=None,
+                max_keepalive_connections=max(64, self._concurrency),
+                keepalive_expiry=5.0,
             ),
             headers={"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=self._transport,
@@ -314,7 +326,19 @@ class HttpClient:
             raise RobotsDisallowed(f"disallowed by robots.txt: {url}")
 
     async def _load_robots(self, origin: str) -> RobotFileParser | str:
-        """RFC 9309 §2.3.1: 2xx parsed, 4xx allows all, 5xx or no answer disallows all."""
+        """RFC 9309 §2.3.1: 2xx parsed, 4xx allows all, 5xx or no answer disallows all.
+
+        An answer (rules or "allow all") is kept up to 24 h across scans; an unreachable
+        robots.txt is asked again next time."""
+        cached = self._robots_cache.get(origin)
+        if cached is not None and time.time() - cached[0] < ROBOTS_MAX_AGE:
+            return _robots_rules(f"{origin}/robots.txt", cached[1])
+        rules = await self._fetch_robots(origin)
+        if isinstance(rules, _Robots):
+            self.robots_fetched[origin] = (time.time(), rules.text)
+        return rules
+
+    async def _fetch_robots(self, origin: str) -> _Robots | str:
         url = f"{origin}/robots.txt"
         for _ in range(ROBOTS_MAX_REDIRECTS + 1):
             try:
@@ -334,14 +358,8 @@ class HttpClient:
                 return f"robots.txt unreachable: HTTP {answer.status} from {url}"
             if answer.status >= 300:
                 break
-            parser = RobotFileParser(url)
-            parser.parse(answer.body.decode("utf-8", "replace").splitlines())
-            parser.modified()  # can_fetch() refuses everything until this is set
-            return parser
-        parser = RobotFileParser(url)  # unavailable (4xx, too many redirects): allow all
-        parser.parse([])
-        parser.modified()
-        return parser
+            return _robots_rules(url, answer.body.decode("utf-8", "replace"))
+        return _robots_rules(url, "")  # unavailable (4xx, too many redirects): allow all
 
     # --- file:// ---------------------------------------------------------------------------
 
@@ -371,6 +389,20 @@ class HttpClient:
             headers={"content-type": ctype, "content-length": str(len(body))},
             content_type=ctype,
         )
+
+
+class _Robots(RobotFileParser):
+    """Parsed rules that remember their text, so that it can be kept across scans."""
+
+    text = ""
+
+
+def _robots_rules(url: str, text: str) -> _Robots:
+    parser = _Robots(url)
+    parser.parse(text.splitlines())
+    parser.modified()  # can_fetch() refuses everything until this is set
+    parser.text = text
+    return parser
 
 
 # --- bodies ---------------------------------------------------------------------------------

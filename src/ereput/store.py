@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,6 +178,15 @@ INSERT INTO accounts_fts (accounts_fts) VALUES ('rebuild')
         "INSERT INTO accounts_fts (accounts_fts, rowid, name_folded) "
         "VALUES ('delete', old.rowid, old.name_folded); "
         "INSERT INTO accounts_fts (rowid, name_folded) VALUES (new.rowid, new.name_folded); END"
+    )
+
+
+@migrations(name="0003_robots")
+def _m0003(db: Database) -> None:
+    """robots.txt texts kept up to 24 h across scans (RFC 9309 §2.4): an hourly cron scan
+    does not ask every host for it again."""
+    db.execute(
+        "CREATE TABLE robots (origin TEXT PRIMARY KEY, fetched REAL NOT NULL, body TEXT NOT NULL)"
     )
 
 
@@ -634,6 +644,20 @@ class Store:
         )
         counts.new += 1
         counts.new_ids.append(mention_id)
+
+    def robots(self, max_age: float) -> dict[str, tuple[float, str]]:
+        """robots.txt texts fetched less than `max_age` seconds ago, by origin."""
+        rows = self.conn.execute(
+            "SELECT origin, fetched, body FROM robots WHERE fetched > ?", (time.time() - max_age,)
+        ).fetchall()
+        return {origin: (fetched, body) for origin, fetched, body in rows}
+
+    def save_robots(self, fetched: dict[str, tuple[float, str]]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO robots (origin, fetched, body) VALUES (?, ?, ?)",
+                [(origin, at, body) for origin, (at, body) in fetched.items()],
+            )
 
     def purge_older_than(self, watchlist: str, cutoff: datetime) -> int:
         cur = self.conn.execute(

@@ -26,7 +26,7 @@ from ereput import fetchers
 from ereput.dates import from_iso, now, plausible, utc_iso
 from ereput.errors import RetryLater, SourceError, UsageError
 from ereput.fetchers.base import ReadResult, SourceState
-from ereput.http import HttpClient
+from ereput.http import ROBOTS_MAX_AGE, HttpClient
 from ereput.matching import QueryMatcher, compile_query
 from ereput.models import FetchLimits, Item, Source, Space, Watchlist
 from ereput.store import Mention, Store
@@ -324,10 +324,12 @@ async def run_scan(
     for wl, s in jobs:
         by_limits.setdefault(wl.fetch, []).append((wl, s))
 
+    robots = store.robots(ROBOTS_MAX_AGE)
+    fetched_robots: dict[str, tuple[float, str]] = {}
     write_task = asyncio.create_task(writer())
     with _executor(watchlists, len(jobs)) as executor:
         for limits, group in by_limits.items():
-            async with HttpClient(limits, concurrency=concurrency) as http:
+            async with HttpClient(limits, concurrency=concurrency, robots_cache=robots) as http:
                 ctx = _Context(http, executor)
                 gate = asyncio.Semaphore(max(concurrency, 1) * 2)
 
@@ -338,8 +340,10 @@ async def run_scan(
                         await read_one(ctx, wl, s)
 
                 await asyncio.gather(*(guarded(wl, s) for wl, s in group))
+            fetched_robots.update(http.robots_fetched)
         await queue.put(None)
         await write_task
+    store.save_robots(fetched_robots)
 
     for wl in watchlists:
         if wl.retention_days:
