@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
+from html.entities import html5
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import feedparser
 import pytest
+from feedparser.datetimes import _parse_date
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import test_feed_parse as fixtures
 from conftest import CORPUS, manifest
-from ereput.fetchers import feed_fast
+from ereput import urls
+from ereput.fetchers import feed_fast, feed_parse
 from ereput.fetchers.feed_parse import PARSER_ENV, ParsedFeed, parse_feed
+from ereput.identifiers import url_identifier
+from ereput.models import Identifier
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 FEEDS = sorted(path for path, row in manifest().items() if row["kind"] == "feeds")
@@ -181,3 +192,228 @@ def test_not_well_formed_xml_falls_back(monkeypatch):
     slow, fast = both(body, "https://x.org/feed", monkeypatch)
     assert fast.parser == "feedparser"
     assert_same(slow, fast)
+
+
+# --- the fast helpers give what the slow ones give ------------------------------------------
+
+_HTML_TAGS = sorted(
+    feed_parse._INLINE_TAGS
+    | feed_parse._FLOW_TAGS
+    | feed_parse._PHRASE_BLOCKS
+    | feed_parse._VOID_TAGS
+    | {"a", "table", "td", "script", "title", "body"}
+)
+_ENTITY_NAMES = sorted(html5)
+_HTML_TOKENS = st.one_of(
+    st.sampled_from(_HTML_TAGS).map(lambda t: f"<{t}>"),
+    st.sampled_from(_HTML_TAGS).map(lambda t: f"</{t}>"),
+    st.sampled_from(_HTML_TAGS).map(lambda t: f"<{t.upper()} class='x' data-y=z/>"),
+    st.sampled_from(['<a href="https://x.org/?a=1&amp;b=2">', "<img src=x alt='a b'>", "<br/>"]),
+    st.sampled_from(
+        ["<!-- c -->", "<!---->", "<!-- a -- b -->", "<!-->", "<!DOCTYPE html>", "<?x?>"]
+    ),
+    st.sampled_from(_ENTITY_NAMES).map(lambda n: f"&{n}"),
+    st.integers(0, 0x10FFFF).map(lambda n: f"&#{n};"),
+    st.integers(0, 0x10FFFF).map(lambda n: f"&#x{n:X};"),
+    st.sampled_from([" ", "\n", "\t", "\r\n", "\xa0", "&", "& ", "<", ">", "a<b", "\x0c", "\x01"]),
+    st.text(min_size=1, max_size=8),
+    st.sampled_from(["word", "Acme", "café", "x", "1"]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_HTML_TOKENS, max_size=30).map("".join))
+def test_simple_html_reads_like_lxml(html):
+    html = feed_parse.clean(html, feed_parse.MAX_HTML)
+    text = feed_parse._simple_html_text(html)
+    if text is not None:
+        assert " ".join(text.split()) == feed_parse._lxml_html_text(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Acme&#8217;s <b>cloud</b> &amp; more</p><ul><li>one</li><li>two</li></ul>",
+        "a<br>b<br/>c<hr>d",
+        "x<img src=a> <b>y</b>",
+        "<div>a<span>b</span> c</div>d<!-- note -->e",
+        "Tom & Jerry &hellip; &nbsp;caf&eacute;",
+    ],
+)
+def test_common_html_takes_the_simple_path(html):
+    text = feed_parse._simple_html_text(html)
+    assert text is not None
+    assert " ".join(text.split()) == feed_parse._lxml_html_text(html)
+
+
+def _corpus_html_fields() -> list[str]:
+    fields = []
+    for path in XML_FEEDS:
+        parsed = feedparser.parse(
+            (CORPUS / path).read_bytes(), sanitize_html=False, resolve_relative_uris=False
+        )
+        for entry in parsed.entries:
+            fields += [c.get("value") or "" for c in entry.get("content", [])]
+            fields += [entry.get("summary") or "", entry.get("title") or ""]
+    return fields
+
+
+def test_simple_html_reads_every_corpus_field_like_lxml():
+    simple = 0
+    for html in _corpus_html_fields():
+        html = feed_parse.clean(html, feed_parse.MAX_HTML)
+        text = feed_parse._simple_html_text(html)
+        if text is not None:
+            simple += 1
+            assert " ".join(text.split()) == feed_parse._lxml_html_text(html), html[:200]
+    assert simple > 300  # most real feed HTML takes the simple path
+
+
+def _slow_canonical(url, base=None):
+    try:
+        return urls._canonical(url, base)
+    except (ValueError, UnicodeError, TypeError, AttributeError):
+        return None
+
+
+_HOSTS = [
+    "x.org", "Blog.Example.ORG", "a-b.c_d.example", "x..org", "x.org.", "[::1]", "x.org:80",
+    "x.org:8080", "x.org:443", "café.fr", "~u.x", "127.0.1.1", "u@x.org", "",
+]  # fmt: skip
+_PATH_PIECES = [
+    "/", "a", "b-c", "%2f", "%2F", "%zz", "%", ";", "p;q", "é", "'", "(x)", "..", ":", "@", "~",
+    "?", "//", " ", "\t",
+]  # fmt: skip
+_QUERY_PAIRS = [
+    "a=1", "utm_source=rss", "UTM_x=1", "fbclid=2", "b", "c=%41", "e=?", "f=%e9", "utm%5Fa=1",
+    "g=;", "", "d=x y", " utm_z=1",
+]  # fmt: skip
+_URL_PARTS = st.tuples(
+    st.sampled_from(["http", "https", "HTTPS", "Http", "ftp", "javascript"]),
+    st.sampled_from(["://", ":/", "://user@", "///"]),
+    st.sampled_from(_HOSTS),
+    st.lists(st.sampled_from(_PATH_PIECES), max_size=6).map("".join),
+    st.one_of(st.none(), st.lists(st.sampled_from(_QUERY_PAIRS), max_size=4).map("&".join)),
+    st.one_of(st.none(), st.sampled_from(["", "top", "comment-12", "p7", "c3", "x#y", "post_1 "])),
+)
+
+
+def _url(parts):
+    scheme, sep, host, path, query, fragment = parts
+    url = f"{scheme}{sep}{host}{path}"
+    if query is not None:
+        url += "?" + query
+    if fragment is not None:
+        url += "#" + fragment
+    return url
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    _URL_PARTS.map(_url),
+    st.sampled_from([None, "", "https://feeds.example.org/f", "http://x.org/a/", "http://[x/", 7]),
+)
+def test_canonical_url_fast_path_gives_the_full_result(url, base):
+    assert urls.canonical_url(url, base) == _slow_canonical(url, base)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_URL_PARTS.map(_url))
+def test_host_and_redirect_fast_paths_give_the_full_results(url):
+    try:
+        slow_host = urls._host(urlsplit(urls._STRIPPED.sub("", url).strip()).hostname or "")
+    except (ValueError, UnicodeError):
+        slow_host = ""
+    assert urls.host_of(url) == slow_host
+    assert urls.unwrap_redirect(url) == url == (urls._redirect_target(url) or url)
+    canonical = urls.canonical_url(url)
+    if canonical is not None:
+        parts = urlsplit(canonical)
+        slow = urlunsplit(parts._replace(path=parts.path.rstrip("/") or "/", fragment=""))
+        assert url_identifier(url) == Identifier("url", slow)
+
+
+def test_redirects_still_unwrap():
+    target = "https://news.example.com/a?id=1"
+    google = "https://www.google.com/url?rct=j&sa=t&url=" + quote(target, safe="")
+    assert urls.unwrap_redirect(google) == target
+    assert urls.unwrap_redirect("https://www.goo\tgle.com/url?url=" + quote(target)) == target
+
+
+_DATES = st.one_of(
+    st.builds(
+        "{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} {}".format,
+        st.sampled_from(["Mon", "Tue", "Wed", "Sun", "Xyz"]),
+        st.integers(0, 32),
+        st.sampled_from(["Jan", "Feb", "May", "Dec", "Foo"]),
+        st.integers(1, 9999),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 61),
+        st.sampled_from(["+0000", "-0330", "+1400", "GMT", "EST", "+99", "-2359"]),
+    ),
+    st.builds(
+        "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}{}".format,
+        st.integers(1, 9999),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 61),
+        st.sampled_from(["", ".5", ".999999999", ".9999999999999999999"]),
+        st.sampled_from(["Z", "+00:00", "-05:30", "+14:00", "-23:59", "", "+0100"]),
+    ),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_DATES)
+def test_parse_date_gives_what_feedparser_gives(value):
+    assert feed_fast.parse_date(value) == _parse_date(value)
+
+
+def _entries(body: bytes, direct: bool, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    with monkeypatch.context() as patch:
+        if not direct:
+            patch.setattr(feed_fast, "_ITEM_TAGS", frozenset())
+        _, data = feed_parse.xml_bytes(feed_parse.decode_body(body).lstrip())
+        return feed_fast.parse(data)["entries"]
+
+
+# The entry keys `feed_parse` reads.
+_READ = (
+    "feedburner_origlink", "link", "id", "guidislink", "content", "summary_detail", "summary",
+    "author_detail", "title", "title_detail", "published_parsed", "updated_parsed",
+    "published", "updated",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param((CORPUS / path).read_bytes(), id=path)
+        for path in XML_FEEDS
+        if path not in FALLBACK
+    ]
+    + [pytest.param(generated_feed(kind), id=kind) for kind in ("rss", "atom")]
+    + [pytest.param(body, id=f"small{n}") for n, body in enumerate(SMALL)],
+)
+def test_direct_items_equal_the_replay(body, monkeypatch):
+    slow = _entries(body, False, monkeypatch)
+    fast = _entries(body, True, monkeypatch)
+    assert len(fast) == len(slow)
+    for fast_entry, slow_entry in zip(fast, slow, strict=True):
+        assert {k: fast_entry.get(k) for k in _READ} == {k: slow_entry.get(k) for k in _READ}
+
+
+def test_the_benchmark_workload_reads_the_same_on_both_paths(monkeypatch):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    try:
+        from benchmarks.feeds import entries, render
+    finally:
+        sys.path.pop(0)
+    for n in range(4):
+        slow, fast = both(render(n, entries(n)), f"http://127.0.1.{n + 1}:8080/f.xml", monkeypatch)
+        assert fast.parser == "fast"
+        assert_same(slow, fast)

@@ -229,11 +229,16 @@ def test_email_is_never_stored_in_clear(store):
 
 
 def test_languages_filter_keeps_listed_and_unknown_languages():
-    w = Watchlist(name="acme", query=Query(terms=("acme",), languages=("fr",)),
-                  sources=(Source("a", "feed", "https://a.example/feed"),))
+    w = Watchlist(
+        name="acme",
+        query=Query(terms=("acme",), languages=("fr",)),
+        sources=(Source("a", "feed", "https://a.example/feed"),),
+    )
     matcher = compile_query(w.query)
-    items = [Item(url="https://x.example/fr", text="acme", language="fr"),
-             Item(url="https://x.example/de", text="acme", language="de"),
-             Item(url="https://x.example/unknown", text="acme")]
+    items = [
+        Item(url="https://x.example/fr", text="acme", language="fr"),
+        Item(url="https://x.example/de", text="acme", language="de"),
+        Item(url="https://x.example/unknown", text="acme"),
+    ]
     picked = select_mentions(w, w.sources[0], items, matcher, T0, lambda u: set())
     assert [m.url for m in picked] == ["https://x.example/fr", "https://x.example/unknown"]

@@ -81,6 +81,9 @@ def url_identifier(url: str | None, base: str | None = None) -> Identifier | Non
     canonical = canonical_url(url, base) if url else None
     if canonical is None:
         return None
+    if "?" not in canonical and "#" not in canonical:  # scheme://netloc/path, split by hand
+        start = canonical.find("/", canonical.find("://") + 3)
+        return Identifier("url", canonical[:start] + (canonical[start:].rstrip("/") or "/"))
     parts = urlsplit(canonical)
     path = parts.path.rstrip("/") or "/"
     return Identifier("url", urlunsplit(parts._replace(path=path, fragment="")))
@@ -149,7 +152,7 @@ def handle_identifier(user: str | None, host: str | None) -> Identifier | None:
 def profile_handle(url: str | None) -> Identifier | None:
     """A handle read from a profile URL on platforms that show one user on several hosts."""
     canonical = canonical_url(url) if url else None
-    if canonical is None:
+    if canonical is None or "reddit.com" not in canonical:  # the host is lower-case in it
         return None
     parts = urlsplit(canonical)
     host = parts.hostname or ""

@@ -7,6 +7,7 @@ Every function takes any `str` a page may hand us and never raises: garbage give
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 
@@ -36,8 +37,38 @@ _REDIRECTORS: tuple[tuple[re.Pattern[str], str | None, tuple[str, ...]], ...] = 
 )
 
 
+# An absolute http(s) URL that `_canonical` only lower-cases, strips of tracking parameters
+# and of a navigation fragment: a host name, no port, no user, a path and a query of
+# characters that need no escaping (escapes upper-case), no ";" in the path (urljoin would
+# split path parameters). Everything else takes the full path.
+_SIMPLE_URL = re.compile(
+    r"([Hh][Tt][Tt][Pp][Ss]?)://([A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)"
+    r"(/(?:[A-Za-z0-9/:@!$&'()*+,=~._-]|%[0-9A-F]{2})*)"
+    r"(?:\?((?:[A-Za-z0-9/:@!$&'()*+,;=~._?-]|%[0-9A-F]{2})*))?"
+    r"(?:#([!-~]*))?"
+)
+_SIMPLE_HOST = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)(?::[0-9]*)?(?=[/?#]|\Z)"
+)
+
+
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """The canonical form of an http(s) URL, resolved against `base`; None if not a web URL."""
+    if (
+        isinstance(url, str)
+        and len(url) <= MAX_URL
+        and (match := _SIMPLE_URL.fullmatch(url))
+        and (base is None or (isinstance(base, str) and _base_ok(base)))
+    ):
+        scheme, host, path, query, fragment = match.groups()
+        canonical = f"{scheme.lower()}://{host.lower()}{path}"
+        if query:
+            query = "&".join(pair for pair in query.split("&") if pair and _kept(pair))
+            if query:
+                canonical = f"{canonical}?{query}"
+        if fragment and _ITEM_FRAGMENT.fullmatch(fragment):
+            canonical = f"{canonical}#{fragment}"
+        return canonical
     try:
         return _canonical(url, base)
     except (ValueError, UnicodeError, TypeError, AttributeError):
@@ -73,6 +104,16 @@ def _canonical(url: str, base: str | None) -> str | None:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _base_ok(base: str) -> bool:
+    """Whether `urljoin` can read `base` (an absolute URL is then returned as it is)."""
+    try:
+        urlsplit(_STRIPPED.sub("", base).strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _host(host: str) -> str:
     """Lower-cased ASCII host (IDNA for international names); "" when it is not a host name."""
     host = host.strip().rstrip(".").lower()
@@ -98,6 +139,10 @@ def unwrap_redirect(url: str) -> str:
 
     Alert feeds link to their own click-counting redirector; the mention is the page behind it.
     """
+    if isinstance(url, str) and not _STRIPPED.search(url):
+        lower = url.lower()  # the host, lower-cased, is a part of it
+        if "google." not in lower and "talkwalker.com" not in lower:
+            return url
     for _ in range(3):  # a redirect may wrap another one
         target = _redirect_target(url)
         if target is None:
@@ -125,6 +170,8 @@ def _redirect_target(url: str) -> str | None:
 
 def host_of(url: str) -> str:
     """The lower-cased host of a URL ("" when there is none): the `site` of accounts."""
+    if isinstance(url, str) and (match := _SIMPLE_HOST.match(url)):
+        return match[1].lower()
     try:
         return _host(urlsplit(_STRIPPED.sub("", url).strip()).hostname or "")
     except (ValueError, UnicodeError, TypeError, AttributeError):

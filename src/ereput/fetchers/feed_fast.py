@@ -6,7 +6,9 @@ over it: the same element stack, the same depth rules for titles and properties,
 author/e-mail splitting, the same content/summary choice, feedparser's own date parser, URL
 join and HTML sniffing. The result is the `{"version", "feed", "entries"}` of
 `feedparser.parse` restricted to what `feed_parse` reads, so both paths share one conversion
-into items.
+into items. Items and entries of the common simple shape skip the element-by-element replay:
+`_direct_entry` applies the same handler steps to their children in one pass (the tests
+compare both on every corpus feed), and anything else in an item is replayed.
 
 What it cannot replay with certainty raises `Unsupported`, and the caller uses feedparser:
 XML that is not well-formed (feedparser's loose parser), a DOCTYPE with an internal subset
@@ -20,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import lxml.etree
@@ -212,6 +216,49 @@ def _enforce_href(attrs: dict[str, str]) -> dict[str, str]:
     return attrs
 
 
+_RFC822 = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" (\d{4}) (\d\d):(\d\d):(\d\d) (?:([+-])(\d\d)(\d\d)|GMT)"
+)
+_W3DTF = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(?:Z|([+-])(\d\d):(\d\d))"
+)
+_MONTHS = {
+    m: n
+    for n, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
+def parse_date(value: str | None) -> time.struct_time | None:
+    """feedparser's `_parse_date`, computed directly for the two common shapes (RFC 822 with
+    a day name and a numeric or GMT zone; W3C date-time with seconds), where its first
+    matching handler (`_parse_date_w3dtf`, else `_parse_date_rfc822`) gives this result."""
+    if value:
+        match = _W3DTF.fullmatch(value)
+        if match:
+            year, month, day, hour, minute, second, sign, zh, zm = match.groups()
+        else:
+            match = _RFC822.fullmatch(value)
+            if match:
+                day, month, year, hour, minute, second, sign, zh, zm = match.groups()
+                month = _MONTHS[month]
+        if match:
+            try:
+                stamp = datetime(
+                    int(year), int(month), int(day), int(hour), int(minute), int(second)
+                )
+                if sign:
+                    delta = timedelta(hours=int(zh), minutes=int(zm))
+                    stamp = stamp - delta if sign == "+" else stamp + delta
+                return stamp.utctimetuple()
+            except (ValueError, OverflowError):
+                pass
+    result: time.struct_time | None = _parse_date(value)
+    return result
+
+
 class _Replay:
     """feedparser's `_FeedParserMixin` state and handlers, for the elements replayed here."""
 
@@ -242,10 +289,34 @@ class _Replay:
         for child in element:
             if not isinstance(child.tag, str):
                 raise Unsupported("entity reference")
-            self.walk(child)
+            if child.tag not in _ITEM_TAGS or not self.direct_item(child):
+                self.walk(child)
             if child.tail:
                 self.data(child.tail)
         self.end(tag)
+
+    def direct_item(self, item: lxml.etree._Element) -> bool:
+        """An item or entry of the common simple shape read in one pass over its children,
+        with the entry and the state the replay would leave; False (nothing changed) when it
+        has anything else, and the replay walks it."""
+        if (
+            len(item.attrib) > (item.get(_RDF_ABOUT) is not None)
+            or self.inentry | self.incontent | self.inauthor | self.incontributor
+            or self.inpublisher
+        ):
+            return False
+        entry = _direct_entry(self, item)
+        if entry is None:
+            return False
+        self.entries.append(entry)
+        self.inentry = self.has_content = self.intextinput = self.inimage = 0
+        self.guidislink = entry.pop(_GUIDISLINK_STATE)
+        self.title_depth = self.depth + 2 if entry.get("title") else -1
+        contents = entry.pop(_CONTENT_PUSHES)
+        if contents:  # feedparser's _start_content pushes twice and pops once
+            self.stack.append(["item", 0, []])
+            self.stack.extend(["content", 1, []] for _ in range(contents))
+        return True
 
     def start(self, element: lxml.etree._Element) -> str:
         self.depth += 1
@@ -712,7 +783,7 @@ def _end_itunes_owner(r: _Replay) -> None:
 def _date_end(name: str) -> _EndHandler:
     def end(r: _Replay) -> None:
         value = r.pop(name)
-        r.save(f"{name}_parsed", _parse_date(value), overwrite=True)
+        r.save(f"{name}_parsed", parse_date(value), overwrite=True)
 
     return end
 
@@ -1098,3 +1169,290 @@ for _key, _pushed, _is_list in (
     ("media_license", "license", False),
 ):
     _STARTS[_key], _ENDS[_key] = _media_detail(_key, _pushed, _is_list)
+
+
+# --- the direct reading of simple items ---------------------------------------------------
+#
+# An RSS item or Atom entry whose children are leaves among a few known elements (title,
+# link, guid/id, description/summary/content, content:encoded, dates, one author, categories
+# and a few inert extensions) is read here without the element-by-element replay: each child
+# applies the same steps its feedparser handlers would (see `_Replay.pop`), in document
+# order. Anything else, or a second element for the same field, leaves the item to the replay.
+
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+_ITEM_TAGS = frozenset({"item", f"{{{_RSS10}}}item", "{http://www.w3.org/2005/Atom}entry"})
+_GUIDISLINK_STATE = " guidislink"  # entry keys that carry state back, popped before use
+_CONTENT_PUSHES = " contents"
+_TEXTS = {"title": "text/plain", "description": "text/html", "summary": "text/plain"}
+_DATES = {
+    "pubdate": "published",
+    "published": "published",
+    "issued": "published",
+    "updated": "updated",
+    "modified": "updated",
+    "dc_date": "updated",
+}
+_AUTHORS = frozenset({"author", "dc_creator", "dc_author"})
+_AUTHOR_PARTS = {"name": "name", "uri": "href", "email": "email"}
+# Leaves whose feedparser handlers only touch keys that are not read (tags, links, comments…).
+_INERT = frozenset(
+    {
+        "category", "dc_subject", "comments", "wfw_commentrss", "wfw_comment",
+        "slash_comments", "enclosure", "media_thumbnail", "media_content",
+    }
+)  # fmt: skip
+_NAMES: dict[str, str | None] = {}  # Clark tag -> feedparser name; None: prefix-dependent
+
+
+def _name(tag: str) -> str | None:
+    name = _NAMES.get(tag, "")
+    if name == "":
+        namespace, _, local = tag[1:].rpartition("}") if tag[0] == "{" else ("", "", tag)
+        lower = namespace.lower()
+        if "backend.userland.com/rss" in lower:
+            lower = "http://backend.userland.com/rss"
+        if namespace and lower not in _NAMESPACES:
+            name = None
+        else:
+            prefix = _NAMESPACES.get(lower, "")
+            name = f"{prefix}_{local.lower()}" if prefix else local.lower()
+        _NAMES[tag] = name
+    return name
+
+
+def _plain_attrs(element: lxml.etree._Element) -> dict[str, str] | None:
+    """Attributes as the replay's `start` gives them, None where it would raise or rebase."""
+    attrs: dict[str, str] = {}
+    for key, value in element.items():
+        if key[0] == "{":
+            return None
+        attrs[key.lower()] = value
+    if len(attrs) < len(element.attrib) or "base" in attrs or "lang" in attrs:
+        return None
+    for key in ("rel", "type"):
+        if key in attrs:
+            attrs[key] = attrs[key].lower()
+    return attrs
+
+
+def _sniffed_type(r: _Replay, text: str, content_type: str) -> str:
+    """`pop`'s content type: plain text that looks like HTML is HTML outside Atom (it needs
+    an end tag or a character reference)."""
+    if (
+        content_type == "text/plain"
+        and ("</" in text or "&" in text)
+        and not r.version.startswith("atom")
+        and _looks_like_html(text)
+    ):
+        return "text/html"
+    return content_type
+
+
+# What each direct child is: a text construct (with its entry key and default type), a
+# content, a link, a guid/id, a date (entry key), an author, an origlink, or inert.
+_TEXT, _CONTENT, _LINK, _GUID, _DATE, _AUTHOR, _ORIGLINK, _SKIP = range(8)
+_KINDS: dict[str, tuple[int, str, str]] = {
+    "title": (_TEXT, "title", "text/plain"),
+    "description": (_TEXT, "summary", "text/html"),
+    "summary": (_TEXT, "summary", "text/plain"),
+    "content": (_CONTENT, "content", "text/plain"),
+    "content_encoded": (_CONTENT, "content_encoded", "text/html"),
+    "link": (_LINK, "link", ""),
+    "guid": (_GUID, "id", ""),
+    "id": (_GUID, "id", ""),
+    "feedburner_origlink": (_ORIGLINK, "feedburner_origlink", ""),
+    **{name: (_DATE, key, "") for name, key in _DATES.items()},
+    **{name: (_AUTHOR, "author", "") for name in _AUTHORS},
+    **{name: (_SKIP, "", "") for name in _INERT},
+}
+_TAG_KINDS: dict[str, tuple[int, str, str] | None] = {}  # Clark tag -> kind
+
+
+def _kind(tag: str) -> tuple[int, str, str] | None:
+    try:
+        return _TAG_KINDS[tag]
+    except KeyError:
+        name = _name(tag)
+        kind = _TAG_KINDS[tag] = _KINDS.get(name) if name else None
+        return kind
+
+
+def _direct_entry(r: _Replay, item: lxml.etree._Element) -> dict[str, Any] | None:
+    entry: dict[str, Any] = {}
+    about = item.get(_RDF_ABOUT)
+    if about:
+        entry["id"] = about
+    seen: set[str] = set()  # fields stored through the depth map, and the one author
+    guidislink = 0
+    has_content = 0
+    contents = 0
+    lang = r.lang.replace("_", "-") if r.lang else r.lang
+    for child in item:
+        tag = child.tag
+        kind = _TAG_KINDS.get(tag) if isinstance(tag, str) else None
+        if kind is None and (not isinstance(tag, str) or (kind := _kind(tag)) is None):
+            return None
+        code, key, default = kind
+        if len(child):
+            if code != _AUTHOR and not (
+                tag == _MEDIA_CONTENT and _inert_media(child, bool(entry.get("title")))
+            ):
+                return None
+            text = ""
+        else:
+            text = child.text or ""
+            if text:
+                text = text.strip()
+        attrs = _plain_attrs(child) if child.attrib else {}
+        if attrs is None:
+            return None
+        if code == _SKIP:
+            continue
+        if code <= _CONTENT:  # _TEXT, _CONTENT
+            if code == _TEXT:
+                if key == "summary" and "summary" in entry and not has_content:
+                    return None  # feedparser reads it as content then
+                if key in seen or (attrs and default == "text/html"):
+                    return None
+                seen.add(key)
+            else:
+                if "src" in attrs:
+                    return None
+                has_content = 1
+                contents += key == "content"
+            content_type = _map_content_type(attrs["type"]) if "type" in attrs else default
+            if content_type not in _TEXT_TYPES and (
+                content_type == "application/xhtml+xml"
+                or not (content_type.startswith("text/") or content_type.endswith(("+xml", "/xml")))
+            ):
+                return None
+            if attrs.get("mode", "") == "base64":
+                return None
+            copy_to_summary = content_type == "text/plain" or content_type in _HTML_TYPES
+            content_type = _sniffed_type(r, text, content_type)
+            value = text if text.isascii() else _fixup(text)
+            detail = {"type": content_type, "language": lang, "base": "", "value": value}
+            if code == _CONTENT:
+                entry.setdefault("content", []).append(detail)
+                if copy_to_summary:
+                    entry.setdefault("summary", value)
+            else:
+                entry[key] = value
+                entry[f"{key}_detail"] = detail
+        elif code == _LINK:
+            if attrs:
+                attrs.setdefault("rel", "alternate")
+                attrs.setdefault(
+                    "type", "application/atom+xml" if attrs["rel"] == "self" else "text/html"
+                )
+                attrs = _enforce_href(attrs)
+                if "href" not in attrs or len(child):
+                    return None
+                if attrs["rel"] == "alternate" and _map_content_type(attrs["type"]) in _HTML_TYPES:
+                    entry["link"] = _join(attrs["href"])
+            else:
+                if "link" in seen:
+                    return None
+                seen.add("link")
+                value = _fixup(_join(text))
+                if "&" in value:
+                    value = _LINK_ENTITY.sub(r"&\g<1>", value.replace("&amp;", "&"))
+                entry["link"] = value
+        elif code == _GUID:
+            if "id" in seen:
+                return None
+            seen.add("id")
+            guidislink = attrs.get("ispermalink", "true") == "true"
+            value = _fixup(_join(text) if guidislink else text)
+            entry["id"] = value
+            entry.setdefault("guidislink", guidislink and "link" not in entry)
+            if guidislink:
+                entry.setdefault("link", value)
+        elif code == _DATE:
+            if key in seen:
+                return None
+            seen.add(key)
+            value = _fixup(text)
+            entry[key] = value
+            entry[f"{key}_parsed"] = parse_date(value)
+        elif code == _AUTHOR:
+            if "author" in seen or attrs or not _direct_author(entry, child):
+                return None
+            seen.add("author")
+        else:  # _ORIGLINK
+            if key in seen or attrs:
+                return None
+            seen.add(key)
+            entry[key] = _fixup(text)
+    entry[_GUIDISLINK_STATE] = guidislink
+    entry[_CONTENT_PUSHES] = contents
+    return entry
+
+
+_TEXT_TYPES = frozenset({"text/plain", "text/html"})
+_MEDIA = "http://search.yahoo.com/mrss/"
+_MEDIA_CONTENT = f"{{{_MEDIA}}}content"
+_MEDIA_INERT = frozenset({f"{{{_MEDIA}}}credit", f"{{{_MEDIA}}}thumbnail"})
+
+
+def _inert_media(content: lxml.etree._Element, titled: bool) -> bool:
+    """A media:content whose children change no field read: credits, thumbnails, and a
+    media:title after the item's own non-empty title (feedparser's title depth rule then
+    drops it)."""
+    for child in content:
+        tag = child.tag
+        if not isinstance(tag, str) or len(child) or (child.attrib and _plain_attrs(child) is None):
+            return False
+        if tag == f"{{{_MEDIA}}}title":
+            if not titled or child.get("type", "text").lower() not in ("text", "html", "plain"):
+                return False
+        elif tag not in _MEDIA_INERT:
+            return False
+    return True
+
+
+def _join(uri: str) -> str:
+    """feedparser's `_urljoin("", uri)`: with no base, only slashes after "://" go."""
+    return _urljoin("", uri) if ":///" in uri else uri
+
+
+def _direct_author(entry: dict[str, Any], author: lxml.etree._Element) -> bool:
+    """An author element: its text ("e-mail (Name)") or name/uri/email leaves."""
+    if not len(author):
+        text = _fixup((author.text or "").strip())
+        if text:
+            name, email = _split_author(text)
+            detail = {}
+            if name:
+                detail["name"] = name
+            if email:
+                detail["email"] = email
+            entry["author_detail"] = detail
+        return True
+    detail = {}
+    for part in author:
+        key = _AUTHOR_PARTS.get(_name(part.tag) or "") if isinstance(part.tag, str) else None
+        if key is None or len(part) or part.attrib:
+            return False
+        value = (part.text or "").strip()
+        if key == "href":
+            value = _fixup(_join(value))
+        detail[key] = value
+    entry["author_detail"] = detail
+    return True
+
+
+def _split_author(author: str) -> tuple[str, str | None]:
+    """`sync_author_detail` on an author given as one text."""
+    email = None
+    match = _AUTHOR_EMAIL.search(author)
+    if match:
+        email = match.group(0)
+        author = author.replace(email, "").replace("()", "").replace("<>", "")
+        author = author.replace("&lt;&gt;", "").strip()
+        if author and author[0] == "(":
+            author = author[1:]
+        if author and author[-1] == ")":
+            author = author[:-1]
+        author = author.strip()
+    return author, email
