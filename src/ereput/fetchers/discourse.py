@@ -238,7 +238,11 @@ class DiscourseReader:
         while len(topics) > MAX_TOPICS_KEPT:
             topics.pop(next(iter(topics)))
         cursor["topics"] = topics
-        return ReadResult(items, SourceState(state.etag, state.last_modified, cursor))
+        # Nothing new and nothing moved (every listing answered 304): an unchanged source.
+        unchanged = not items and cursor == state.cursor
+        return ReadResult(
+            items, SourceState(state.etag, state.last_modified, cursor), not_modified=unchanged
+        )
 
 
 register(DiscourseReader())

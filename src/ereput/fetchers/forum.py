@@ -183,7 +183,13 @@ class ForumReader:
     async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult:
         walk = _Walk(source, ctx, state, engine_for(source))
         await walk.run()
-        return ReadResult(walk.items, SourceState(state.etag, state.last_modified, walk.cursor))
+        # Nothing new and nothing moved (the listings answered 304): an unchanged source.
+        unchanged = not walk.items and walk.cursor == state.cursor
+        return ReadResult(
+            walk.items,
+            SourceState(state.etag, state.last_modified, walk.cursor),
+            not_modified=unchanged,
+        )
 
 
 register(ForumReader())

@@ -27,6 +27,7 @@ from ereput.fetchers.posts import (
     text_of,
     thread_items,
 )
+from ereput.identifiers import url_identifier
 from ereput.urls import canonical_url, host_of
 
 _POST_ID = re.compile(r"p(\d+)")
@@ -98,7 +99,14 @@ def _post(el: Tag, pid: str, page_url: str, topic_url: str, forumotion: bool) ->
     uid = query_param(profile, "u")
     if uid is None and profile and (m := re.search(r"/u(\d+)(?:[-/]|$)", profile)):
         uid = m[1]
-    author = account(page_url, name, profile_url=profile, uid=uid, platform="phpbb")
+    # prosilver's contact list may carry the poster's website: an identifier that links
+    # this account to the same person elsewhere (their blog, say).
+    icon = el.select_one(".profile-contact .phpbb_website-icon, .profile-contact .website-icon")
+    link = icon.find_parent("a") if icon is not None else None
+    website = url_identifier(canonical_url(str(link.get("href", "")), page_url)) if link else None
+    author = account(
+        page_url, name, profile_url=profile, uid=uid, extra=(website,), platform="phpbb"
+    )
     time_el = author_p.select_one("time[datetime]") if author_p else None
     date_text = ""
     if time_el is not None:

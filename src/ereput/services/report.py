@@ -141,15 +141,15 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     outside = q(
         f"SELECT person_id, max(author_name) AS name, count(*) AS n, "
         f"count(DISTINCT source) AS sources {base} AND space = 'open' "
-        f"AND author_class = 'identified' GROUP BY person_id ORDER BY n DESC, sources DESC "
+        f"AND author_class = 'identified' GROUP BY person_id ORDER BY n DESC, sources DESC, name "
         f"LIMIT 10",
         args,
     )
     new_authors = q(
         f"SELECT person_id, max(author_name) AS name, count(*) AS n {base} "
-        f"AND author_class != 'member' AND person_id IS NOT NULL GROUP BY person_id "
+        f"AND author_class = 'identified' GROUP BY person_id "
         f"HAVING NOT EXISTS (SELECT 1 FROM mentions p WHERE p.person_id = mentions.person_id "
-        f"AND p.watchlist = ? AND p.published < ?) ORDER BY n DESC LIMIT 20",
+        f"AND p.watchlist = ? AND p.published < ?) ORDER BY n DESC, name, person_id LIMIT 20",
         [*args, wl.name, lo],
     )
     open_total = sum(quadrants["open"].values())
