@@ -3,6 +3,12 @@
 The site's files are templates: `{{base}}` becomes the server's address, and
 `{{rfc822:+2 09:30}}` / `{{iso:-3 10:00}}` become dates counted in days from the Monday of
 the last complete week, so the demo's default report (that week) is never empty.
+
+Files are served by their path; a request with a query string (`viewtopic.php?t=31&start=3`,
+as forum engines link their pages) is answered by the file named `viewtopic.php@t=31&start=3`
+when there is one, else by the file without the query. Every demo site shares the one host
+127.0.0.1, so forum user ids must differ from one forum to the other (a platform's user id is
+an identifier `id@host`: the same number on two forums would make one person of two).
 """
 
 from __future__ import annotations
@@ -72,10 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
     pages: ClassVar[dict[str, tuple[bytes, str, str]]] = {}
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path.endswith("/"):
             path += "index.html"
-        page = self.pages.get(path)
+        page = self.pages.get(f"{path}@{query}") if query else None
+        page = page or self.pages.get(path)
         if page is None:
             self.send_error(404)
             return
@@ -105,12 +112,16 @@ def serve(today: date | None = None) -> Iterator[str]:
     pages = {}
     for path, raw in site_files().items():
         body = render_template(raw.decode("utf-8"), base, day).encode("utf-8")
+        name = path.rsplit("@", 1)[0] if "@" in Path(path).name else path
         ctype = {
-            ".json": "application/feed+json",
+            ".json": "application/json",
             ".atom": "application/atom+xml",
             ".rss": "application/rss+xml",
             ".xml": "application/rss+xml",
-        }.get(Path(path).suffix, mimetypes.guess_type(path)[0] or "application/octet-stream")
+            ".php": "text/html",
+        }.get(Path(name).suffix, mimetypes.guess_type(name)[0] or "application/octet-stream")
+        if Path(name).name == "feed.json":
+            ctype = "application/feed+json"
         if ctype.startswith("text/") or ctype.endswith(("xml", "json")):
             ctype += "; charset=utf-8"
         pages[path] = (body, ctype, '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
