@@ -95,6 +95,14 @@ def strip_session(url: str | None, base: str | None = None) -> str | None:
     return canonical_url(urlunsplit(parts._replace(query=urlencode(kept))))
 
 
+def page_url_of(doc: Any, url: str) -> str:
+    """The page's own URL: its `<link rel=canonical>`, else the URL it was fetched from,
+    without session ids either way."""
+    link = doc.select_one("link[rel=canonical]")
+    page = strip_session(str(link.get("href", "")), url) if link else None
+    return page or strip_session(url) or url
+
+
 def query_param(url: str | None, name: str) -> str | None:
     if not url:
         return None

@@ -20,6 +20,7 @@ from ereput.fetchers.posts import (
     account,
     first,
     iso_date,
+    page_url_of,
     soup,
     strip_session,
     text_date,
@@ -39,9 +40,7 @@ def parse_topic(
     body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
 ) -> TopicPage:
     doc = soup(body, content_type)
-    canonical = doc.select_one("link[rel=canonical]")
-    page_url = strip_session(str(canonical.get("href", "")), url) if canonical else None
-    page_url = page_url or strip_session(url) or url
+    page_url = page_url_of(doc, url)
     m = _TOPIC.search(page_url)
     topic_id = m[1] if m else ""
     topic_url = canonical_url(f"index.php?topic={topic_id}.0", page_url) if m else page_url

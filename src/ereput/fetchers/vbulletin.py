@@ -21,6 +21,7 @@ from ereput.fetchers.posts import (
     TopicRef,
     account,
     first,
+    page_url_of,
     query_param,
     soup,
     strip_session,
@@ -41,9 +42,7 @@ def parse_topic(
     body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
 ) -> TopicPage:
     doc = soup(body, content_type)
-    canonical = doc.select_one("link[rel=canonical]")
-    page_url = strip_session(str(canonical.get("href", "")), url) if canonical else None
-    page_url = page_url or strip_session(url) or url
+    page_url = page_url_of(doc, url)
     topic_url = _first_page_url(page_url)
     h1 = first(doc, "span.threadtitle", "h1", "title")
     title = h1.get_text(" ", strip=True) if h1 else ""

@@ -20,6 +20,7 @@ from ereput.fetchers.posts import (
     account,
     first,
     iso_date,
+    page_url_of,
     soup,
     strip_session,
     text_date,
@@ -39,9 +40,7 @@ def parse_topic(
     body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
 ) -> TopicPage:
     doc = soup(body, content_type)
-    canonical = doc.select_one("link[rel=canonical]")
-    page_url = strip_session(str(canonical.get("href", "")), url) if canonical else None
-    page_url = page_url or strip_session(url) or url
+    page_url = page_url_of(doc, url)
     topic_url = _PAGE.sub("", page_url)
     h1 = first(doc, "h1.p-title-value", "h1")
     if h1 is not None:
