@@ -148,12 +148,12 @@ class HttpClient:
                 write=lim.read_timeout,
                 pool=lim.connect_timeout,
             ),
-            # In-flight requests are capped by our own semaphores; the pool only keeps idle
-            # connections, enough for the robots.txt request and the page after it on one
-            # host to share a connection however many hosts a scan visits.
+            # httpcore walks its whole pool (checking each socket) on every request and
+            # response: a pool as small as the in-flight cap keeps that cheap. A profile of
+            # 1,000 feeds on 250 hosts showed half the scan's CPU there with 64 idle ones.
             limits=httpx.Limits(
-                max_connections=None,
-                max_keepalive_connections=max(64, self._concurrency),
+                max_connections=self._concurrency,
+                max_keepalive_connections=self._concurrency,
                 keepalive_expiry=5.0,
             ),
             headers={"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING},
