@@ -24,7 +24,8 @@ could match.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ereput.errors import QuerySyntaxError
@@ -267,20 +268,38 @@ class Doc:
         return cls(fields, frozenset().union(*map(split_words, fields)))
 
 
-def _triggers(node: Node) -> frozenset[str] | None:
+def _words_of(node: Node) -> set[str]:
+    if isinstance(node, Word):
+        return {node.word}
+    if isinstance(node, Pattern):
+        return set(node.words)
+    if isinstance(node, Not):
+        return set()
+    return set().union(*(_words_of(n) for n in node.nodes))
+
+
+def _triggers(node: Node, spread: Mapping[str, int]) -> frozenset[str] | None:
     """Words of which any text matching `node` holds at least one; None when no such set
-    is known (an OR branch that is an exclusion). Smaller and longer (rarer) is better."""
+    is known (an OR branch that is an exclusion). Smaller and rarer is better: a word that
+    many entries share ("cloud" in every brand term) is likely common in texts too, so the
+    word found in the fewest entries, then the longest, is the trigger."""
+
+    def rarity(word: str) -> tuple[int, int]:
+        return (spread.get(word, 0), -len(word))
+
     if isinstance(node, Word):
         return frozenset((node.word,))
     if isinstance(node, Pattern):
-        return frozenset((max(node.words, key=len),)) if node.words else None
+        return frozenset((min(node.words, key=rarity),)) if node.words else None
     if isinstance(node, Not):
         return None
-    subs = [_triggers(n) for n in node.nodes]
+    subs = [_triggers(n, spread) for n in node.nodes]
     known = [s for s in subs if s is not None]
     if isinstance(node, Or):
         return frozenset().union(*known) if len(known) == len(subs) else None
-    return min(known, key=lambda s: (len(s), -min(map(len, s)))) if known else None
+    if not known:
+        return None
+    return min(known, key=lambda s: (len(s), max(rarity(w) for w in s)))
 
 
 @dataclass
@@ -293,8 +312,9 @@ class _Index:
     always: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        spread = Counter(w for node in self.nodes for w in _words_of(node))
         for i, node in enumerate(self.nodes):
-            trig = _triggers(node)
+            trig = _triggers(node, spread)
             if trig is None:
                 self.always.append(i)
             else:
