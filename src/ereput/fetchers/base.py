@@ -7,6 +7,7 @@ A reader turns one watchlist source into items. It asks the shared HTTP layer fo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -57,10 +58,24 @@ def register(reader: Reader) -> Reader:
     return reader
 
 
+#: The module that registers each kind's reader.
+_MODULES = {
+    "feed": "feed",
+    "blog": "blog",
+    "discourse": "discourse",
+    "forum": "forum",
+    "reddit": "reddit",
+    "hackernews": "hackernews",
+    "mastodon": "mastodon",
+}
+
+
 def reader_for(kind: str) -> Reader | None:
+    if kind not in _REGISTRY and kind in _MODULES:
+        importlib.import_module(f"ereput.fetchers.{_MODULES[kind]}")
     return _REGISTRY.get(kind)
 
 
 def known_kinds() -> tuple[str, ...]:
     """Every kind a watchlist may name (SPEC §3), implemented or not yet."""
-    return ("feed", "blog", "discourse", "forum", "reddit", "hackernews", "mastodon")
+    return tuple(_MODULES)
