@@ -44,12 +44,11 @@ def author_card(p: dict[str, Any]) -> Panel:
     if p["accounts"]:
         lines.append(Text("accounts", style="bold"))
         for a in p["accounts"]:
-            lines.append(
-                Text(
-                    f"  {one_line(a['site'])}: {one_line(a['name']) or '—'}"
-                    + (f"  {one_line(a['profile_url'])}" if a["profile_url"] else "")
-                )
-            )
+            account = Text(f"  {one_line(a['name']) or '—'} on {one_line(a['platform'])}")
+            account.append(f" ({one_line(a['site'])})", style="dim")
+            if a["profile_url"]:
+                account.append(f"\n    {one_line(a['profile_url'])}", style="dim")
+            lines.append(account)
     if p["sources"]:
         lines.append(
             Text(
@@ -61,7 +60,7 @@ def author_card(p: dict[str, Any]) -> Panel:
         lines.append(Text("latest mentions", style="bold"))
         for m in p["recent"]:
             line = Text(f"  {m['published'][:10]} {m['space']:<9} ")
-            line.append(one_line(m["title"] or m["text"], 60))
+            line.append(one_line(m["title"] or m["text"], 50))
             line.append("\n    " + one_line(m["url"]), style="dim")
             lines.append(line)
     return Panel(Group(*lines), expand=False)
