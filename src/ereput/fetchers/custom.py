@@ -22,11 +22,12 @@ from ereput.fetchers.posts import (
     TopicRef,
     account,
     iso_date,
+    next_link,
     soup,
     strip_session,
     text_date,
     text_of,
-    thread_items,
+    topic_page,
 )
 from ereput.urls import canonical_url
 
@@ -66,17 +67,13 @@ def parse_topic(
             posts.append(post)
     nxt = _select_one(doc, selectors.get("next"))
     first_page = first_post_url is None
-    return TopicPage(
-        thread_items(
-            posts,
-            topic_url=page_url,
-            title=title,
-            first_page=first_page,
-            first_post_url=first_post_url,
-        ),
-        next_url=strip_session(str(nxt.get("href", "")), url) if nxt else None,
+    return topic_page(
+        posts,
+        topic_url=page_url,
         title=title,
         first_page=first_page,
+        first_post_url=first_post_url,
+        next_url=next_link(nxt, url),
     )
 
 

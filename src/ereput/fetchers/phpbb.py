@@ -25,7 +25,7 @@ from ereput.fetchers.posts import (
     strip_session,
     text_date,
     text_of,
-    thread_items,
+    topic_page,
 )
 from ereput.identifiers import url_identifier
 from ereput.urls import canonical_url, host_of
@@ -57,17 +57,13 @@ def parse_topic(
             posts.append(post)
     start = query_param(url, "start")
     first_page = start in (None, "", "0") and not re.search(r"/t\d+p[1-9]\d*-", url)
-    return TopicPage(
-        thread_items(
-            posts,
-            topic_url=topic_url,
-            title=title,
-            first_page=first_page,
-            first_post_url=first_post_url,
-        ),
-        next_url=_next(doc, url),
+    return topic_page(
+        posts,
+        topic_url=topic_url,
         title=title,
         first_page=first_page,
+        first_post_url=first_post_url,
+        next_url=_next(doc, url),
     )
 
 

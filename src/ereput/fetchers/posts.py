@@ -206,6 +206,31 @@ def account(
     )
 
 
+def topic_page(
+    posts: list[Post],
+    *,
+    topic_url: str,
+    title: str,
+    first_page: bool,
+    first_post_url: str | None,
+    next_url: str | None,
+) -> TopicPage:
+    """A topic page from its posts, as every HTML engine returns it."""
+    items = thread_items(
+        posts,
+        topic_url=topic_url,
+        title=title,
+        first_page=first_page,
+        first_post_url=first_post_url,
+    )
+    return TopicPage(items, next_url=next_url, title=title, first_page=first_page)
+
+
+def next_link(link: Any, url: str) -> str | None:
+    """The URL of a `rel=next` element, without session ids."""
+    return strip_session(str(link.get("href", "")), url) if link is not None else None
+
+
 def thread_items(
     posts: list[Post],
     *,

@@ -20,12 +20,13 @@ from ereput.fetchers.posts import (
     account,
     first,
     iso_date,
+    next_link,
     page_url_of,
     soup,
     strip_session,
     text_date,
     text_of,
-    thread_items,
+    topic_page,
 )
 from ereput.urls import canonical_url, host_of
 
@@ -63,17 +64,13 @@ def parse_topic(
         if post is not None:
             posts.append(post)
     nxt = first(doc, "link[rel=next]", "a.nav_page[rel=next]")
-    return TopicPage(
-        thread_items(
-            posts,
-            topic_url=topic_url,
-            title=title,
-            first_page=first_page,
-            first_post_url=first_post_url,
-        ),
-        next_url=strip_session(str(nxt.get("href", "")), url) if nxt else None,
+    return topic_page(
+        posts,
+        topic_url=topic_url,
         title=title,
         first_page=first_page,
+        first_post_url=first_post_url,
+        next_url=next_link(nxt, url),
     )
 
 

@@ -21,13 +21,14 @@ from ereput.fetchers.posts import (
     TopicRef,
     account,
     first,
+    next_link,
     page_url_of,
     query_param,
     soup,
     strip_session,
     text_date,
     text_of,
-    thread_items,
+    topic_page,
 )
 from ereput.urls import canonical_url, host_of
 
@@ -60,17 +61,13 @@ def parse_topic(
             posts.append(post)
     first_page = counters[0] == "#1" if counters and counters[0] else page_url == topic_url
     nxt = doc.select_one("link[rel=next], a[rel=next]")
-    return TopicPage(
-        thread_items(
-            posts,
-            topic_url=topic_url,
-            title=title,
-            first_page=first_page,
-            first_post_url=first_post_url,
-        ),
-        next_url=strip_session(str(nxt.get("href", "")), url) if nxt else None,
+    return topic_page(
+        posts,
+        topic_url=topic_url,
         title=title,
         first_page=first_page,
+        first_post_url=first_post_url,
+        next_url=next_link(nxt, url),
     )
 
 
