@@ -313,3 +313,33 @@ def test_store_schema_is_migrated_once_and_reopens(tmp_path):
     assert names == ["0001_initial", "0002_lookup_indexes", "0003_robots"]
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
     store.close()
+
+
+def test_a_source_the_store_refuses_fails_alone(corpus_site, tmp_path, monkeypatch):
+    """A database error while storing one source rolls that source back and names it; the
+    other sources are stored and the scan exits 1."""
+    import sqlite3
+
+    from ereput.store import Store as RealStore
+
+    real = RealStore.save_mentions
+
+    def refuse_techcrunch(self, mentions):
+        if any(m.source == "techcrunch" for m in mentions):
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, mentions)
+
+    monkeypatch.setattr(RealStore, "save_mentions", refuse_techcrunch)
+    wl = write_watchlist(tmp_path / "corpus.toml", corpus_site.url("").rstrip("/"))
+    db = tmp_path / "e.db"
+    result = invoke("scan", "--json", db=db, wl=wl)
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == [
+        {"source": "corpus/techcrunch", "error": "could not store: disk I/O error"}
+    ]
+    assert summary["ok"] == len(FEEDS) - 1
+    sources = {s["source"]: s for s in json.loads(invoke("sources", "--json", db=db, wl=wl).stdout)}
+    assert sources["techcrunch"]["items"] == 0
+    assert sources["techcrunch"]["consecutive_failures"] == 1
+    assert sources["feedburnerxhtml"]["items"] == 10  # the other community feed, whole

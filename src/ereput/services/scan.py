@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import multiprocessing
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,7 +30,7 @@ from ereput.fetchers.base import ReadResult, SourceState
 from ereput.http import ROBOTS_MAX_AGE, HttpClient
 from ereput.matching import QueryMatcher, compile_query
 from ereput.models import FetchLimits, Item, Source, Space, Watchlist
-from ereput.store import Mention, Store
+from ereput.store import Mention, SaveCounts, Store
 from ereput.urls import canonical_url
 
 T = TypeVar("T")
@@ -262,14 +263,14 @@ async def run_scan(
 
     def persist(
         wl: Watchlist, source: Source, result: ReadResult, sel: Selection, fetched: datetime
-    ) -> None:
+    ) -> SaveCounts:
+        counts = SaveCounts()
         with store.transaction():
             if not result.not_modified:
                 mentions = sel.resolve(lambda urls: store.stored_threads(wl.name, urls))
                 counts = store.save_mentions(mentions)
-                summary.new += counts.new
-                summary.updated += counts.updated
             store.record_success(wl.name, source.name, result.state, fetched)
+        return counts
 
     async def writer() -> None:
         while (job := await queue.get()) is not None:
@@ -283,7 +284,18 @@ async def run_scan(
                 notify("failed", label, outcome)
                 continue
             result, sel = outcome
-            await asyncio.to_thread(persist, wl, source, result, sel, fetched)
+            try:
+                counts = await asyncio.to_thread(persist, wl, source, result, sel, fetched)
+            except sqlite3.Error as e:  # rolled back: this source fails alone, the scan goes on
+                error = f"could not store: {e}"
+                await asyncio.to_thread(
+                    store.record_failure, wl.name, source.name, error, fetched, None
+                )
+                summary.failed.append({"source": label, "error": error})
+                notify("failed", label, error)
+                continue
+            summary.new += counts.new
+            summary.updated += counts.updated
             summary.ok += 1
             summary.not_modified += result.not_modified
             notify(
