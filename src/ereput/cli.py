@@ -107,7 +107,7 @@ def _global(
         typer.Option(
             "--db",
             envvar="EREPUT_DB",
-            help="Database file [default: see `ereput db path`].",
+            help="Database file (default: the one `ereput db path` prints).",
             show_default=False,
         ),
     ] = None,
@@ -117,7 +117,7 @@ def _global(
             "--watchlist",
             "-w",
             envvar="EREPUT_WATCHLIST",
-            help="A watchlist file or a folder of *.toml (repeatable) [default: ./watchlists].",
+            help="A watchlist file or a folder of *.toml (repeatable; default: ./watchlists).",
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
@@ -195,7 +195,9 @@ def scan(
             "--concurrency", min=1, max=256, help="Requests in flight at most, all hosts together."
         ),
     ] = 16,
-    as_json: AsJson = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scan's summary as JSON.")
+    ] = False,
 ) -> None:
     """Fetch every source of the watchlists and store new and changed mentions."""
     from ereput.services.scan import check_source_names
@@ -348,8 +350,9 @@ def author(
     words: Annotated[
         list[str] | None,
         typer.Argument(
-            help="A name, handle, profile URL, fediverse account, e-mail or person_id; or "
-            "link A B / unlink A B / forget QUERY / export QUERY.",
+            help="A name, handle, profile URL, fediverse account, e-mail or person_id. "
+            "(The actions link A B, unlink A B, forget QUERY and export QUERY are reserved "
+            "and not available in this version yet.)",
             show_default=False,
         ),
     ] = None,
