@@ -452,6 +452,8 @@ def report(
     """The weekly report (default: the last complete ISO week)."""
     from ereput.services.report import build_report, period_for, period_mentions
 
+    if csv_dialect not in ("default", "fr"):
+        raise UsageError(f"--csv-dialect takes default or fr, not {csv_dialect!r}")
     if sum(x is not None for x in (week, month, since or until)) > 1:
         raise UsageError("give one of --week, --month or --since/--until")
     wl = _pick(_watchlists(), watchlist_name)
