@@ -435,3 +435,32 @@ def test_custom_forum_configured_only_in_toml(http_server, tmp_path):
     assert anon["text"] == "Mine too." and anon["title"] == ""
     again = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "scan", "--json"])
     assert json.loads(again.stdout)["new"] == 0 and json.loads(again.stdout)["updated"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "engine", "route"),
+    [
+        ("forums/phpbb/foren.myoos.de.html", "phpbb", "/viewtopic.php?t=167"),
+        (
+            "forums/forumotion/wolfsrebellen-netz.forumieren.com.regeln.html",
+            "phpbb",
+            "/t7-forums-regeln",
+        ),
+        (
+            "forums/xenforo/villagersandheroes.com.forums.patchnotes.html",
+            "xenforo",
+            "/threads/patch-notes.1234/",
+        ),
+    ],
+)
+def test_corpus_topic_pages_read_through_the_forum_reader(http_server, path, engine, route):
+    """The corpus pages served on 127.0.0.1 as one-topic sources: the reader gives the
+    MANIFEST's posts and authors, and asks the page again only conditionally."""
+    exp = M[path]["expected"]
+    http_server.routes[route.split("?")[0]] = (CORPUS / path).read_bytes()
+    source = Source("t", "forum", http_server.url(route), options={"engine": engine})
+    first = read(source)
+    assert len(first.items) == exp["n_posts"]
+    assert authors_in_order(first.items) == exp["post_authors"]
+    again = read(source, first.state)
+    assert again.items == []
