@@ -21,15 +21,7 @@ from ereput.fetchers.blog_parse import (
 FIXTURES = Path(__file__).parent / "fixtures" / "blogs"
 BLOGS = sorted(p for p, row in manifest().items() if row["kind"] == "blogs")
 # Post bylines the parser does not find yet (comments are all right on these pages).
-POST_AUTHOR_GAPS = {
-    "blogs/blogger/gardeviance.good-enough-map.html",
-    "blogs/blogger/weinlachgummis.blogspot.com.rezi.html",
-    "blogs/mesopinions/mesopinions.com.mutilation.html",
-    "blogs/news-fr/lemonde-1.renseignement.html",
-    "blogs/spip/blog.mondediplo.net.turpitude.html",
-    "blogs/spip/la-bas.org.porte.html",
-    "blogs/wordpress-com/blog.wordpress.com.diverse.html",
-}
+POST_AUTHOR_GAPS: set[str] = set()
 
 
 def page_of(path: str, base: str = "https://blog.test/post/"):
@@ -59,6 +51,10 @@ def check_ground_truth(path: str, page, check_post_author: bool = True) -> None:
     if check_post_author and "post_author" in expected and path not in POST_AUTHOR_GAPS:
         name = page.post.author.name if page.post and page.post.author else None
         assert name == expected["post_author"]
+        if expected.get("author_profile_url"):
+            assert page.post is not None and page.post.author is not None
+            values = {i.value for i in page.post.author.identifiers}
+            assert expected["author_profile_url"] in values
     first = expected.get("first_comment")
     if first and comments:
         c = comments[0]

@@ -69,6 +69,7 @@ _BYLINE = re.compile(
 _AUTHOR_DATE = re.compile(r"^\s*(.{1,200}?)\s+[-–—]\s+((?:le|on|am)\s+.*)$", re.I | re.S)
 _HOUR_H = re.compile(r"(\d{1,2})\s*h\s*(\d{2})(?:\s*min)?\b", re.I)
 _NOISE = re.compile(r"[()\[\]@|]|\b(?:Uhr|um|à|at|le|am|o)\b\.?|,", re.I)
+_PLACEHOLDER_NAMES = frozenset({"unknown"})
 _ROOT_PATHS = ("", "/", "/index.html", "/index.php")
 _PAGE_TZ = re.compile(r"[+-]\d{2}:?\d{2}$|Z$")
 _TEXT_CLASSES = (
@@ -347,6 +348,12 @@ def _looks_like_post(doc: Any) -> bool:
         return True
     entries = doc.xpath("//*[contains(concat(' ',normalize-space(@class),' '),' h-entry ')]")
     if len(entries) == 1:
+        return True
+    microdata = doc.xpath(
+        "//*[contains(@itemtype,'schema.org/BlogPosting') or "
+        "contains(@itemtype,'schema.org/Article') or contains(@itemtype,'schema.org/NewsArticle')]"
+    )
+    if len(microdata) == 1:
         return True
     return any(
         kind in ("Article", "BlogPosting", "NewsArticle", "Report")
@@ -941,9 +948,12 @@ def _byline_author(doc: Any) -> tuple[str, str | None] | None:
         "//*[contains(@class,'entry-meta') or contains(@class,'post-meta') or "
         "contains(@class,'byline') or contains(@class,'entry-author') or "
         "contains(@class,'post-author')]//*[contains(concat(' ',normalize-space(@class),' '),"
-        "' fn ') or contains(concat(' ',normalize-space(@class),' '),' author-name ')]",
+        "' fn ') or contains(concat(' ',normalize-space(@class),' '),' author-name ') or "
+        "contains(concat(' ',normalize-space(@class),' '),' post-author-name ')]",
         "//span[contains(concat(' ',normalize-space(@class),' '),' fn ')][@itemprop='author']",
         "//*[@itemprop='author']//*[@itemprop='name']",
+        # schema.org microdata without a nested name: the first link inside, else the text
+        "//*[@itemprop='author'][not(.//*[@itemprop='name'])]",
         "//*[contains(concat(' ',normalize-space(@class),' '),' byline ')]//a[@rel='author']",
         "//*[contains(@class,'entry-meta') or contains(@class,'post-meta') or "
         "contains(@class,'byline')]//a[@rel='author']",
@@ -954,11 +964,51 @@ def _byline_author(doc: Any) -> tuple[str, str | None] | None:
         for node in doc.xpath(path)[:3]:
             if _inside_comment(node):
                 continue
+            if node.get("itemprop") == "author" and node.tag != "a":
+                inner = [a for a in node.iter("a") if a.get("href") and _text(a, 400)]
+                if inner:
+                    node = inner[0]
+                elif node.tag == "meta":
+                    if content := (node.get("content") or "").strip():
+                        return content, None
+                    continue
             name = _text(node, 400)
             if name:
-                link = node.get("href") if node.tag == "a" else None
-                return name, link
+                return name, _node_link(node)
     return None
+
+
+def _node_link(node: Any) -> str | None:
+    """The author link of a byline node: its own href, else a rel=author link inside."""
+    if node.tag == "a":
+        return node.get("href")
+    for href in node.xpath(
+        ".//a[contains(concat(' ',normalize-space(@rel),' '),' author ')]/@href"
+    )[:1]:
+        return str(href)
+    return None
+
+
+def _site_names(doc: Any) -> set[str]:
+    """The names the site goes by (og:site_name, its host): a byline naming the site itself
+    (an embed's "par <site>", a `<meta name=author>` set to the brand) is no author."""
+    names: set[str] = set()
+    for value in doc.xpath(
+        "//meta[@property='og:site_name']/@content|//meta[@property='og:url']/@content|"
+        "//link[@rel='canonical']/@href|//meta[@name='application-name']/@content"
+    )[:6]:
+        value = str(value).strip()
+        if "://" in value:
+            value = host_of(value) or ""
+            value = value.removeprefix("www.")
+        if value:
+            names.add(value.casefold())
+    return names
+
+
+def _is_site(name: str, sites: set[str]) -> bool:
+    folded = " ".join(name.split()).casefold()
+    return folded in sites or folded.removeprefix("www.") in sites
 
 
 def _loose_byline(doc: Any) -> tuple[str, str | None] | None:
@@ -972,6 +1022,24 @@ def _loose_byline(doc: Any) -> tuple[str, str | None] | None:
             if not _inside_comment(node) and (name := _text(node, 400)):
                 return name, node.get("href") if node.tag == "a" else None
     for node in doc.xpath(
+        "//*[contains(concat(' ',normalize-space(@class),' '),' auteurs ') or "
+        "contains(concat(' ',normalize-space(@class),' '),' auteur ')]"
+    )[:5]:
+        if _inside_comment(node):
+            continue
+        name = _text(node, 300)
+        if match := _BYLINE.match(name):
+            name = match[1]
+        if name and len(name.split()) <= 6:
+            return name, _node_link(node)
+    for node in doc.xpath("//*[contains(@class,'-author')]")[:40]:
+        labels = [c for c in _classes(node) if c.endswith("-author") and "comment" not in c]
+        if not labels or _inside_comment(node):
+            continue
+        name = _text(node, 300)
+        if name and len(name.split()) <= 8 and not _BYLINE.match(name):
+            return name, _node_link(node)
+    for node in doc.xpath(
         "//*[contains(@class,'byline') or contains(@class,'author') or contains(@class,'signature')"
         " or contains(@class,'submitted')]"
     )[:40]:
@@ -984,8 +1052,12 @@ def _loose_byline(doc: Any) -> tuple[str, str | None] | None:
 
 
 def _inside_comment(node: Any) -> bool:
+    # schema.org microdata naming the author: Blogger's main column is a `div.widget.Blog`
+    microdata = bool(node.xpath("ancestor-or-self::*[@itemprop='author']"))
     for ancestor in node.iterancestors():
         cls = _classes(ancestor)
+        if microdata and "Blog" in cls:
+            cls.discard("widget")
         ident = ancestor.get("id") or ""
         if cls & {"comment", "comments", "comment-list", "commentlist", "sidebar", "widget"} or (
             ident in ("comments", "sidebar", "secondary")
@@ -996,11 +1068,15 @@ def _inside_comment(node: Any) -> bool:
 
 def _post_item(doc: Any, ctx: _Ctx) -> Item:
     author: tuple[str, str | None] | None = _byline_author(doc) or _jsonld_author(doc)
+    sites = _site_names(doc)
     if author is None:
         meta = doc.xpath("string(//meta[@name='author']/@content)").strip()
-        if meta:
+        if meta and not _is_site(meta, sites):
             author = (meta, None)
-    author = author or _loose_byline(doc)
+    if author is None:
+        loose = _loose_byline(doc)
+        if loose and not _is_site(loose[0], sites):
+            author = loose
     title = ""
     for path in (
         "//meta[@property='og:title']/@content",
@@ -1044,6 +1120,8 @@ def _post_item(doc: Any, ctx: _Ctx) -> Item:
             break
     text = _text(body) if body is not None else ""
     account = None
+    if author is not None and author[0].strip().casefold() in _PLACEHOLDER_NAMES:
+        author = None  # Blogger shows a profile without a display name as "Unknown"
     if author is not None:
         name, link = author
         account = _account(ctx, name, link)
