@@ -152,6 +152,15 @@ def test_fixture_details():
     assert tt.comments[0].published == datetime(2017, 9, 10, 18, 12, tzinfo=UTC)
     # the blog's own home page as a commenter's website identifies nobody
     assert "url:http://kurt.example/" not in {str(i) for i in tt.comments[0].author.identifiers}
+    # The same text date, read in the watchlist's zone when the page gives none (SPEC §7).
+    paris = parse_blog_page(
+        (FIXTURES / "wp-twentyten.html").read_bytes(),
+        THEMES["wp-twentyten.html"],
+        None,
+        "auto",
+        "Europe/Paris",
+    )
+    assert paris.comments[0].published == datetime(2017, 9, 10, 16, 12, tzinfo=UTC)
     one = fixture("wp-twentytwentyone.html", THEMES["wp-twentytwentyone.html"])
     # "17 novembre 2026 à 9 h 12 min" in the page's zone (+01:00)
     assert one.comments[1].published == datetime(2026, 11, 17, 8, 12, tzinfo=UTC)

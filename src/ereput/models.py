@@ -83,6 +83,8 @@ class Source:
     url: str
     space: Space | None = None  # explicit override of the URL rule
     options: dict[str, Any] = field(default_factory=dict)  # kind-specific: engine, selectors…
+    # The watchlist's zone: a date a page prints without one is read in it (SPEC §7).
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)

@@ -527,7 +527,9 @@ def parse_watchlist(doc: dict[str, Any], file: str) -> Watchlist:
         retention_days=retention,
         query=(query := _query(c, doc)),
         community=_community(c, doc),
-        sources=_with_query(_sources(c, doc), query),
+        sources=tuple(
+            dataclasses.replace(s, timezone=timezone) for s in _with_query(_sources(c, doc), query)
+        ),
         rules=_rules(c, doc),
         alerts=_alerts(c, doc),
         fetch=_fetch(c, doc),

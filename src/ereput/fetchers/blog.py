@@ -97,7 +97,9 @@ class BlogReader:
         res = await budget.get(source.url, HTML)
         page: BlogPage | None = None
         if res is not None:
-            page = await ctx.parse(parse_blog_page, res.body, res.url, res.content_type, engine)
+            page = await ctx.parse(
+                parse_blog_page, res.body, res.url, res.content_type, engine, source.timezone
+            )
             cursor["site"] = {
                 "engine": page.engine,
                 "api": page.api_root,
@@ -150,7 +152,7 @@ class BlogReader:
             if pres is None:
                 continue
             post_page = await ctx.parse(
-                parse_blog_page, pres.body, pres.url, pres.content_type, engine
+                parse_blog_page, pres.body, pres.url, pres.content_type, engine, source.timezone
             )
             add(post_page.items, richer=True)
         return self._result(items, budget, cursor)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import lxml.etree
 import lxml.html
@@ -142,9 +143,8 @@ def parse_date_text(
     """A date as a blog prints it ("1 février 2011 à 14:02", "17 novembre 2026 à 9 h 12
     min", "10. September 2017 um 18:12", "il y a 3 jours") in UTC; None when unreadable.
 
-    Read in the page's time zone `tz` when the page gives one; a naive date is otherwise
-    read in UTC. TODO: read it in the watchlist's time zone (SPEC §7 Periods) once readers
-    are handed it.
+    Read in `tz`: the page's zone when it gives one, else the watchlist's (the caller
+    decides); UTC when None.
     """
     now = now or datetime.now(UTC)
     text = clean(text, MAX_DATE_TEXT * 4)
@@ -177,6 +177,13 @@ def parse_date_text(
         return None
     value = value.replace(tzinfo=tz or UTC) if value.tzinfo is None else value
     return read_date(value, now)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def _page_tz(doc: Any) -> tzinfo | None:
@@ -251,10 +258,14 @@ def parse_blog_page(
     url: str,
     content_type: str | None = None,
     engine: str = "auto",
+    zone: str = "UTC",
     *,
     now: datetime | None = None,
 ) -> BlogPage:
-    """The post and comments of a blog page fetched from `url` (engine: auto-detected)."""
+    """The post and comments of a blog page fetched from `url` (engine: auto-detected).
+
+    A date the page prints without a zone is read in the page's own (from its machine
+    dates), else in `zone`, the watchlist's (SPEC §7)."""
     now = now or datetime.now(UTC)
     doc = _document(decode_html(body, content_type))
     page_url = canonical_url(url) or url
@@ -272,7 +283,7 @@ def parse_blog_page(
         base=base,
         site=host_of(page_url),
         languages=(lang,) if lang else (),
-        tz=_page_tz(doc),
+        tz=_page_tz(doc) or _zone(zone),
         now=now,
         language=lang,
     )
