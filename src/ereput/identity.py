@@ -16,10 +16,6 @@ from ereput.text import fold
 STRENGTH = ("uid", "acct", "handle", "url", "email", "avatar")
 
 
-def is_placeholder(name: str) -> bool:
-    return is_placeholder_name(name)
-
-
 def strongest(identifiers: tuple[Identifier, ...]) -> Identifier | None:
     ranked = sorted(identifiers, key=lambda i: STRENGTH.index(i.kind) if i.kind in STRENGTH else 99)
     return ranked[0] if ranked else None
@@ -34,7 +30,7 @@ def account_key(account: Account, item_url: str) -> str:
     best = strongest(account.identifiers)
     if best is not None:
         return f"{account.site}|{best.kind}:{best.value}"
-    if is_placeholder(account.name):
+    if is_placeholder_name(account.name):
         return f"anon:{item_url}"
     return f"{account.site}|name:{fold(account.name)}"
 

@@ -20,6 +20,7 @@ worker processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -1289,18 +1290,9 @@ def parse_comment_feed(
             continue
         thread = canonical_url(thread, url) or thread
         parent_url = canonical_url(parent, url) if parent else None
+        # A comment feed's "Comment on …" title is not the commenter's words (SPEC §7).
         items.append(
-            Item(
-                url=item.url,
-                title="",
-                text=item.text,
-                published=item.published,
-                author=item.author,
-                entry_id=item.entry_id,
-                thread_url=thread,
-                parent_url=parent_url or thread,
-                language=item.language,
-            )
+            dataclasses.replace(item, title="", thread_url=thread, parent_url=parent_url or thread)
         )
     return items
 

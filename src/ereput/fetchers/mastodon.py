@@ -10,6 +10,7 @@ in the same answer, else the instance's `/web/statuses/{id}` page).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -53,17 +54,7 @@ def parse_statuses(body: bytes, url: str) -> list[Item]:
     for item, reply_to in out:
         if reply_to is not None:
             parent = by_id.get(str(reply_to)) or canonical_url(f"web/statuses/{reply_to}", base)
-            item = Item(
-                url=item.url,
-                title="",
-                text=item.text,
-                published=item.published,
-                author=item.author,
-                entry_id=item.entry_id,
-                thread_url=parent,
-                parent_url=parent,
-                language=item.language,
-            )
+            item = dataclasses.replace(item, title="", thread_url=parent, parent_url=parent)
         items.append(item)
     return items
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from ereput import fetchers
 from ereput.dates import from_iso, now, plausible, utc_iso
 from ereput.errors import RetryLater, SourceError, UsageError
-from ereput.fetchers.base import ReadResult, SourceState
+from ereput.fetchers.base import ReadResult
 from ereput.http import ROBOTS_MAX_AGE, HttpClient
 from ereput.matching import QueryMatcher, compile_query
 from ereput.models import FetchLimits, Item, Source, Space, Watchlist
@@ -375,4 +375,4 @@ def scan(watchlists: list[Watchlist], store: Store, **kwargs: Any) -> ScanSummar
         store.unlock()
 
 
-__all__ = ["ScanSummary", "SourceState", "run_scan", "scan", "select_mentions", "space_of"]
+__all__ = ["ScanSummary", "run_scan", "scan", "select_mentions", "space_of"]
