@@ -2,28 +2,42 @@
 fixtures, and the readers end to end against the local HTTP server (pagination, page cap,
 incremental re-scans).
 
-Corpus files of `forums/` not read here, and why:
-- `forums/stackexchange/german.stackexchange.com.ausgeraubt.html`: a Q&A site, not one of
-  SPEC §3's forum engines (a `custom` source with selectors could read its answers, but its
-  per-post comment threads and editor/author signatures need a parser of their own).
+Every file of `forums/` is read here: the HTML topics through the `forum` reader (Stack
+Exchange as `engine = "stackexchange"`), the Discourse JSON through the `discourse`
+reader, the ActivityPub objects and actors through the `activitypub` reader
+(tests/test_social.py).
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 from conftest import CORPUS, manifest
 from ereput.cli import app
-from ereput.fetchers import activitypub, discourse, flarum, nodebb, phpbb, smf, vbulletin, xenforo
+from ereput.errors import RobotsDisallowed
+from ereput.fetchers import (
+    activitypub,
+    discourse,
+    flarum,
+    nodebb,
+    phpbb,
+    smf,
+    stackexchange,
+    vbulletin,
+    xenforo,
+)
 from ereput.fetchers.base import SourceState
+from ereput.fetchers.posts import iso_date
 from ereput.models import Identifier, Source
 from httpserver import Response
-from readers import read
+from readers import ToServer, read
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forums"
 M = manifest()
@@ -65,7 +79,10 @@ def test_corpus_phpbb_single_post_topic():
         Identifier("uid", f"{exp['first_post']['user_id']}@foren.myoos.de")
         in first.author.identifiers
     )
-    assert first.published.strftime("%d.%m.%Y, %H:%M") == exp["first_post"]["date_text"]
+    # the footer says "Alle Zeiten sind UTC+02:00": the printed date is read in that zone
+    local = first.published.astimezone(timezone(timedelta(hours=2)))
+    assert local.strftime("%d.%m.%Y, %H:%M") == exp["first_post"]["date_text"]
+    assert first.published == datetime(2009, 1, 21, 3, 42, tzinfo=UTC)
     assert "sid=" not in (first.author.profile_url or "")
     assert first.thread_url == first.url and first.parent_url is None
     assert first.title == exp["topic_title"]
@@ -271,6 +288,71 @@ def test_nodebb_fixture_guest_and_to_pid():
     assert reply.parent_url == guest.url
 
 
+# --- dates printed without a zone (SPEC §7) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "fixture", "route", "first_local", "first_utc"),
+    [
+        (
+            "vbulletin",
+            "vbulletin_thread.html",
+            "/showthread.php?t=77",
+            "17.11.2026 09:15",
+            "2026-11-17T08:15:00+00:00",
+        ),
+        (
+            "smf",
+            "smf_topic.html",
+            "/index.php?topic=42.0",
+            "14.11.2026 18:20",
+            "2026-11-14T17:20:00+00:00",
+        ),
+    ],
+)
+def test_forum_dates_without_zone_read_in_the_watchlists_zone(
+    http_server, engine, fixture, route, first_local, first_utc
+):
+    http_server.routes[route.split("?")[0]] = (FIXTURES / fixture).read_bytes()
+    source = Source(
+        "t", "forum", http_server.url(route), options={"engine": engine}, timezone="Europe/Paris"
+    )
+    first = read(source).items[0]
+    assert first.published.isoformat() == first_utc
+    paris = first.published.astimezone(ZoneInfo("Europe/Paris"))
+    assert paris.strftime("%d.%m.%Y %H:%M") == first_local
+    # the same page under a UTC watchlist: the printed time is UTC
+    utc_source = Source("t", "forum", http_server.url(route), options={"engine": engine})
+    assert read(utc_source).items[0].published.strftime("%d.%m.%Y %H:%M") == first_local
+
+
+@pytest.mark.parametrize(
+    ("footer", "offset"),
+    [
+        ('<li class="rightside">All times are <span title="UTC">UTC</span></li>', 0),
+        ('<li>Alle Zeiten sind <span title="Europa/Berlin">UTC+02:00</span></li>', 120),
+        ('<div id="footer_time">Alle Zeitangaben in WEZ +1. Es ist jetzt 14:20 Uhr.</div>', 60),
+        ("<p>All times are GMT -5. The time now is 09:12 AM.</p>", -300),
+        ("<p>Toutes les heures sont au format UTC + 1 heure</p>", 60),
+    ],
+)
+def test_forum_footer_zone_wins_over_the_watchlists(footer, offset):
+    page = (
+        '<html><body><div class="post" id="p5"><p class="author">by '
+        '<a class="username" href="memberlist.php?mode=viewprofile&u=3">ann</a> '
+        '&raquo; 21.01.2009, 05:42</p><div class="content">hi</div></div>'
+        f"<ul>{footer}</ul></body></html>"
+    ).encode()
+    url = "https://f.example/viewtopic.php?t=1"
+    (item,) = phpbb.parse_topic(page, url, tz="America/New_York").items
+    local = datetime(2009, 1, 21, 5, 42, tzinfo=timezone(timedelta(minutes=offset)))
+    assert item.published == local.astimezone(UTC)
+    # no footer: the watchlist's zone
+    bare = page.replace(footer.encode(), b"")
+    (item,) = phpbb.parse_topic(bare, url, tz="America/New_York").items
+    assert item.published == datetime(2009, 1, 21, 10, 42, tzinfo=UTC)
+
+
 # --- readers end to end ----------------------------------------------------------------------
 
 
@@ -402,6 +484,7 @@ def test_custom_forum_configured_only_in_toml(http_server, tmp_path):
     wl.write_text(
         textwrap.dedent(f"""\
         name = "acme"
+        timezone = "Europe/Paris"
         [query]
         terms = ['"Acme Cloud"']
 
@@ -433,6 +516,8 @@ def test_custom_forum_configured_only_in_toml(http_server, tmp_path):
     assert hank["published"] == "2026-11-11T07:30:00Z"
     assert anon["author"]["class"] == "anonymous" and anon["parent_url"] == hank["url"]
     assert anon["text"] == "Mine too." and anon["title"] == ""
+    # "11/11/2026 08:45" on the page, read in the watchlist's zone (Europe/Paris)
+    assert anon["published"] == "2026-11-11T07:45:00Z"
     again = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "scan", "--json"])
     assert json.loads(again.stdout)["new"] == 0 and json.loads(again.stdout)["updated"] == 0
 
@@ -464,3 +549,343 @@ def test_corpus_topic_pages_read_through_the_forum_reader(http_server, path, eng
     assert authors_in_order(first.items) == exp["post_authors"]
     again = read(source, first.state)
     assert again.items == []
+
+
+POCKETPC = "https://www.pocketpc.ch/windows-phone-7-allgemein/122760-microsoft-beginnt-auslieferung-vorbereitungsupdate"
+
+
+@pytest.fixture
+def pocketpc(http_server):
+    """The corpus's vBulletin page 34 served at its own address (the transport sends every
+    host to 127.0.0.1); its next page, 35, is our fixture."""
+    path = "/windows-phone-7-allgemein/122760-microsoft-beginnt-auslieferung-vorbereitungsupdate"
+    corpus = CORPUS / "forums/vbulletin/pocketpc.ch.auslieferung.html"
+    http_server.routes[f"{path}-34.html"] = corpus.read_bytes()
+    http_server.routes[f"{path}-35.html"] = (
+        FIXTURES / "vbulletin_pocketpc_page35.html"
+    ).read_bytes()
+    http_server.transport = ToServer(http_server)
+    return http_server
+
+
+def test_corpus_vbulletin_topic_follows_its_next_page(pocketpc):
+    exp = M["forums/vbulletin/pocketpc.ch.auslieferung.html"]["expected"]
+    source = Source(
+        "pocketpc",
+        "forum",
+        f"{POCKETPC}-34.html",
+        options={"engine": "vbulletin"},
+        timezone="Europe/Zurich",
+    )
+    result = read(source, transport=pocketpc.transport)
+    page34, page35 = result.items[: exp["n_posts"]], result.items[exp["n_posts"] :]
+    assert authors_in_order(page34) == exp["post_authors"]
+    assert [i.author.name for i in page35] == ["Predator", "Gast"]
+    assert all(i.thread_url == f"{POCKETPC}.html" and i.title == "" for i in result.items)
+    # page 34 prints no zone: the watchlist's (Zurich, UTC+1 in March)
+    assert page34[0].published == datetime(2011, 3, 3, 13, 17, tzinfo=UTC)
+    # page 35 says "Alle Zeitangaben in WEZ +1"
+    assert page35[0].published == datetime(2011, 3, 3, 18, 40, tzinfo=UTC)
+    assert page35[0].author.profile_url == exp["first_post"]["profile_url"]
+    assert page35[1].author.identifiers == ()
+    asked = [r.path for r in pocketpc.requests() if r.path != "/robots.txt"]
+    assert [p.rsplit("-", 1)[1] for p in asked] == ["34.html", "35.html"]
+    # unchanged: only the last page read is asked again, conditionally (a 304)
+    n = len(pocketpc.requests())
+    again = read(source, result.state, transport=pocketpc.transport)
+    assert again.items == []
+    asked = [r for r in pocketpc.requests()[n:] if r.path != "/robots.txt"]
+    assert [(r.path.rsplit("-", 1)[1], "if-none-match" in r.headers) for r in asked] == [
+        ("35.html", True)
+    ]
+
+
+def test_corpus_vbulletin_page_cap_then_resume(pocketpc):
+    source = Source(
+        "pocketpc", "forum", f"{POCKETPC}-34.html", options={"engine": "vbulletin", "max_pages": 1}
+    )
+    first = read(source, transport=pocketpc.transport)
+    assert len(first.items) == 20  # the cap: page 34 alone
+    second = read(source, first.state, transport=pocketpc.transport)
+    assert [i.author.name for i in second.items] == ["Predator", "Gast"]
+    assert second.items[0].thread_url == first.items[0].thread_url
+
+
+def test_corpus_discourse_latest_posts_through_the_reader(http_server):
+    path = "forums/discourse/api_posts_latest.json"
+    exp = M[path]["expected"]
+    http_server.routes["/posts.json"] = (CORPUS / path).read_bytes()
+    source = Source("d", "discourse", http_server.url("/posts.json"))
+    result = read(source)
+    assert len(result.items) == exp["n_posts"]
+    for item, want in zip(result.items, exp["posts"], strict=True):
+        assert item.entry_id.startswith(f"discourse-post-{want['id']}@")
+        assert Identifier("handle", f"{want['username']}@127.0.0.1") in item.author.identifiers
+        if "post_number" in want:
+            assert item.url.endswith(f"/{want['post_number']}")
+    reply = result.items[0]
+    assert reply.parent_url == reply.thread_url and reply.title == ""
+    assert reply.published == datetime(2020, 1, 25, 2, 10, 7, 971000, tzinfo=UTC)
+    n = len(http_server.requests())
+    again = read(source, result.state)
+    assert again.items == [] and again.not_modified
+    asked = [r for r in http_server.requests()[n:] if r.path != "/robots.txt"]
+    assert [r.headers.get("if-none-match") is not None for r in asked] == [True]
+
+
+# --- Stack Exchange (engine = "stackexchange") ------------------------------------------------
+
+SE_PATH = "forums/stackexchange/german.stackexchange.com.ausgeraubt.html"
+SE_QUESTION = (
+    "/questions/10376/when-to-use-wurde-versus-war-eg-ich-wurde-ausgeraubt-vs-ich-war-ausgerau"
+)
+
+
+def check_stackexchange_thread(items):
+    exp = M[SE_PATH]["expected"]
+    question = items[0]
+    assert question.url == "https://german.stackexchange.com" + SE_QUESTION
+    assert question.thread_url == question.url and question.parent_url is None
+    assert question.title.startswith('When to use "wurde" versus "war"')
+    assert question.author.name == exp["question_author"]["name"]
+    assert question.author.profile_url == (
+        "https://german.stackexchange.com" + exp["question_author"]["url"]
+    )
+    assert Identifier("uid", "5105@german.stackexchange.com") in question.author.identifiers
+    assert question.published == iso_date(exp["question_author"]["date"])
+    answers = [i for i in items if "/a/" in i.url]
+    comments = [i for i in items if "/posts/comments/" in i.url]
+    assert len(answers) == exp["n_answers"] and len(comments) == exp["n_comments"]
+    assert [a.author.name for a in answers] == exp["answer_authors"]
+    assert all(a.parent_url == question.url and a.title == "" for a in answers)
+    assert authors_in_order(comments) == exp["comment_authors"]
+    parents = {question.url, *(a.url for a in answers)}
+    assert all(c.parent_url in parents and c.thread_url == question.url for c in comments)
+    # an editor is not an author
+    assert not {i.author.name for i in items} & set(exp["editors_not_authors"])
+    # "Earthliŋ": the percent-encoded profile URL, one account for answer and comments
+    earthling = {i.author for i in items if i.author.name == "Earthliŋ"}
+    assert len(earthling) == 1
+    check_thread_shape(items)
+
+
+def test_corpus_stackexchange_question_page():
+    page = stackexchange.parse_topic(
+        (CORPUS / SE_PATH).read_bytes(), "https://german.stackexchange.com" + SE_QUESTION
+    )
+    check_stackexchange_thread(page.items)
+
+
+def test_corpus_stackexchange_through_a_tag_listing(http_server):
+    """A tag's question list (our fixture) → the corpus question served on 127.0.0.1; a
+    re-scan of the unchanged list reads no question again and returns nothing."""
+    http_server.routes["/questions/tagged/passive"] = (
+        FIXTURES / "stackexchange_questions.html"
+    ).read_bytes()
+    http_server.routes[SE_QUESTION] = (CORPUS / SE_PATH).read_bytes()
+    source = Source(
+        "se",
+        "forum",
+        http_server.url("/questions/tagged/passive"),
+        options={"engine": "stackexchange"},
+    )
+    result = read(source)
+    check_stackexchange_thread(result.items)
+    n = len(http_server.requests())
+    again = read(source, result.state)
+    assert again.items == [] and again.not_modified
+    assert not [r for r in http_server.requests()[n:] if r.path.startswith("/questions/10376")]
+
+
+# --- forum pages → topics, and re-scans, for every engine --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "listing", "listing_route", "topic", "topic_route", "authors"),
+    [
+        (
+            "xenforo",
+            "xenforo_forum.html",
+            "/forums/acme-products.3/",
+            "xenforo_thread.html",
+            "/threads/acme-cloud-pricing.55/",
+            ["Carla", "Visitor"],
+        ),
+        (
+            "vbulletin",
+            "vbulletin_forum.html",
+            "/forumdisplay.php?f=4",
+            "vbulletin_thread.html",
+            "/showthread.php",
+            ["Jürgen", "Gast"],
+        ),
+        (
+            "smf",
+            "smf_board.html",
+            "/index.php?board=2.0",
+            "smf_topic.html",
+            "/index.php?topic=42.0",
+            ["Dana", "Anonymous"],
+        ),
+    ],
+)
+def test_forum_page_to_topics_then_unchanged_rescans(
+    http_server, engine, listing, listing_route, topic, topic_route, authors
+):
+    """A forum page lists a topic; the reader reads it. Re-scans: the unchanged forum page
+    answers 304 and no topic is asked for; a forum page changed elsewhere (another topic,
+    a view count) still shows this topic's same last post: the topic is not read again."""
+    pages = {"listing": (FIXTURES / listing).read_bytes()}
+    http_server.routes[listing_route] = lambda r: Response(pages["listing"])
+    http_server.routes[topic_route] = (FIXTURES / topic).read_bytes()
+    http_server.routes["/forums/acme-cloud.4/"] = b"<html><body><p>No threads.</p></body></html>"
+    transport = ToServer(http_server)
+    source = Source("f", "forum", http_server.url(listing_route), options={"engine": engine})
+    first = read(source, transport=transport)
+    assert [i.author.name for i in first.items] == authors
+    check_thread_shape(first.items)
+    assert first.items[1].thread_url == first.items[0].url
+
+    def topic_hits(since):
+        return [
+            r
+            for r in http_server.requests()[since:]
+            if r.path.split("?")[0] == topic_route.split("?")[0] and r.path != listing_route
+        ]
+
+    assert len(topic_hits(0)) == 1
+    n = len(http_server.requests())
+    again = read(
+        source, SourceState(**json.loads(json.dumps(first.state.__dict__))), transport=transport
+    )
+    assert again.items == [] and again.not_modified and topic_hits(n) == []
+    pages["listing"] = pages["listing"].replace(b"</body>", b"<!-- 41 views --></body>")
+    n = len(http_server.requests())
+    third = read(source, again.state, transport=transport)
+    assert third.items == [] and topic_hits(n) == []
+
+
+def _bump_flarum(discussions, posts):
+    d = json.loads(discussions)
+    d["data"][0]["attributes"].update(lastPostNumber=4, lastPostedAt="2026-11-13T09:00:00+00:00")
+    p = json.loads(posts)
+    p["data"].append(
+        {
+            "type": "posts",
+            "id": "53",
+            "attributes": {
+                "number": 4,
+                "createdAt": "2026-11-13T09:00:00+00:00",
+                "contentType": "comment",
+                "contentHtml": "<p>Back again this morning.</p>",
+            },
+            "relationships": {
+                "user": {"data": {"type": "users", "id": "1"}},
+                "discussion": {"data": {"type": "discussions", "id": "5"}},
+            },
+        }
+    )
+    return json.dumps(d).encode(), json.dumps(p).encode()
+
+
+def _bump_nodebb(recent, topic):
+    d = json.loads(recent)
+    d["topics"][0].update(postcount=4, lastposttime=1763300000000)
+    t = json.loads(topic)
+    t["posts"].append(
+        {
+            "pid": 93,
+            "uid": 4,
+            "tid": 9,
+            "content": "<p>Back again this morning.</p>",
+            "timestamp": 1763300000000,
+            "index": 3,
+            "toPid": None,
+            "user": {"uid": 4, "username": "frank", "userslug": "frank", "displayname": "Frank"},
+        }
+    )
+    return json.dumps(d).encode(), json.dumps(t).encode()
+
+
+@pytest.mark.parametrize(
+    ("engine", "listing_route", "listing", "topic_route", "topic", "bump"),
+    [
+        (
+            "flarum",
+            "/api/discussions",
+            "flarum_discussions.json",
+            "/api/posts",
+            "flarum_posts.json",
+            _bump_flarum,
+        ),
+        (
+            "nodebb",
+            "/api/recent",
+            "nodebb_recent.json",
+            "/api/topic/9",
+            "nodebb_topic.json",
+            _bump_nodebb,
+        ),
+    ],
+)
+def test_api_forum_rescans(http_server, engine, listing_route, listing, topic_route, topic, bump):
+    """Flarum and NodeBB: an unchanged forum reads no topic again and returns nothing; a
+    new reply shows in the listing and only that reply comes back, in its thread."""
+    pages = {
+        "listing": (FIXTURES / listing).read_bytes(),
+        "topic": (FIXTURES / topic).read_bytes(),
+    }
+    http_server.routes[listing_route] = lambda r: Response(pages["listing"])
+    http_server.routes[topic_route] = lambda r: Response(pages["topic"])
+    source = Source(engine, "forum", http_server.url("/"), options={"engine": engine})
+    first = read(source)
+    assert len(first.items) == 3
+
+    def topic_hits(since):
+        return [r for r in http_server.requests()[since:] if r.path.startswith(topic_route)]
+
+    n = len(http_server.requests())
+    again = read(source, first.state)
+    assert again.items == [] and again.not_modified and topic_hits(n) == []
+    pages["listing"], pages["topic"] = bump(pages["listing"], pages["topic"])
+    n = len(http_server.requests())
+    third = read(source, again.state)
+    (reply,) = third.items
+    assert reply.text == "Back again this morning." and reply.title == ""
+    assert reply.thread_url == first.items[0].url and reply.parent_url == first.items[0].url
+    assert len(topic_hits(n)) == 1
+
+
+def test_discourse_search_and_category_sources(http_server):
+    http_server.routes["/search.json"] = (FIXTURES / "discourse_search.json").read_bytes()
+    http_server.routes["/c/support/5.json"] = (FIXTURES / "discourse_latest.json").read_bytes()
+    http_server.routes["/t/7.json"] = (FIXTURES / "discourse_topic.json").read_bytes()
+    http_server.routes["/t/7/posts.json"] = (FIXTURES / "discourse_posts_702.json").read_bytes()
+    search = Source("s", "discourse", http_server.url("/"), options={"search": "acme cloud"})
+    found = read(search)
+    assert [i.author.name for i in found.items][:1] == ["Julie Marchand"]
+    assert len(found.items) == 3
+    assert http_server.requests()[1].path == "/search.json?q=acme+cloud"
+    category = Source("c", "discourse", http_server.url("/c/support/5"))
+    listed = read(category)
+    assert [i.url for i in listed.items] == [i.url for i in found.items]
+    assert any(r.path == "/c/support/5.json" for r in http_server.requests())
+    # the category again: unchanged (304), no topic read
+    n = len(http_server.requests())
+    again = read(category, listed.state)
+    assert again.items == [] and again.not_modified
+    assert not [r for r in http_server.requests()[n:] if r.path.startswith("/t/")]
+
+
+def test_robots_txt_applies_to_every_page_of_a_forum(phpbb_site):
+    """robots.txt is read for the topic pages too: a forum whose robots.txt forbids its
+    topics fails with that reason, and no topic page is asked for."""
+    phpbb_site.routes["/robots.txt"] = "User-agent: *\nDisallow: /viewtopic.php\n"
+    source = Source(
+        "board", "forum", phpbb_site.url("/viewforum.php?f=2"), options={"engine": "phpbb"}
+    )
+    with pytest.raises(RobotsDisallowed, match=r"disallowed by robots\.txt"):
+        read(source)
+    assert phpbb_site.hits("/viewforum.php?f=2") == 1
+    assert topic_requests(phpbb_site) == []
+    assert max(phpbb_site.max_in_flight.values()) <= 2

@@ -63,6 +63,7 @@ def test_minimal_watchlist_and_defaults(tmp_path: Path) -> None:
         ("news", "feed", "https://news.example.org/feed.xml", None)
     ]
     assert wl.rules.window_days == 30
+    assert wl.rules.spike_factor == 2.0
     assert wl.alerts.webhook is None and wl.alerts.on == ()
     assert wl.fetch.max_body == 16 * 1024 * 1024
 
@@ -302,18 +303,20 @@ BAD = [
     (
         with_source('name = "a"\nurl = "https://x.io/"\n'),
         "sources[0].kind",
-        "is required (one of: feed, blog, discourse, forum, reddit, hackernews, mastodon)",
+        "is required (one of: feed, blog, discourse, forum, reddit, hackernews, mastodon, "
+        "activitypub)",
     ),
     (
         SOURCE.join([HEAD, "[[sources]]\nname = 'b'\nkind = 'rss'\nurl = 'https://x.io/'\n"]),
         "sources[1].kind",
-        "unknown kind 'rss' (one of: feed, blog, discourse, forum, reddit, hackernews, mastodon)",
+        "unknown kind 'rss' (one of: feed, blog, discourse, forum, reddit, hackernews, mastodon, "
+        "activitypub)",
     ),
     (
         with_source('name = "a"\nkind = "blogg"\nurl = "https://x.io/"\n'),
         "sources[0].kind",
         "unknown kind 'blogg' (did you mean 'blog'?) (one of: feed, blog, discourse, forum, "
-        "reddit, hackernews, mastodon)",
+        "reddit, hackernews, mastodon, activitypub)",
     ),
     (
         with_source('name = "my feed"\nkind = "feed"\nurl = "https://x.io/"\n'),
@@ -359,7 +362,7 @@ BAD = [
         with_source('name = "a"\nkind = "forum"\nengine = "phpBB3"\nurl = "https://x.io/"\n'),
         "sources[0].engine",
         "unknown engine 'phpBB3' (did you mean 'phpbb'?) (one of: phpbb, xenforo, vbulletin, "
-        "smf, flarum, nodebb, custom)",
+        "smf, flarum, nodebb, stackexchange, custom)",
     ),
     (
         with_source('name = "a"\nkind = "forum"\nengine = "custom"\nurl = "https://x.io/"\n'),
@@ -403,6 +406,16 @@ BAD = [
         "unknown key 'troll_min_mention' (did you mean 'troll_min_mentions'?)",
     ),
     ("rules = 3\n" + MINIMAL, "rules", "must be a table, not an integer"),
+    (
+        MINIMAL + "[rules]\nspike_factor = 0.5\n",
+        "rules.spike_factor",
+        "must lie between 1 and 100, not 0.5",
+    ),
+    (
+        MINIMAL + "[rules]\nspike_factor = 0\n",
+        "rules.spike_factor",
+        "must be greater than 0, not 0",
+    ),
     # alerts
     (
         MINIMAL + '[alerts]\nwebhook = "hooks.example.org"\n',

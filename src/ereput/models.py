@@ -114,6 +114,7 @@ class Rules:
     troll_min_mentions: int = 3
     troll_max_sentiment: float = -0.3
     invite_min_mentions: int = 2
+    spike_factor: float = 2.0  # a day above this × its trailing 7-day average is a spike
 
 
 @dataclass(frozen=True, slots=True)

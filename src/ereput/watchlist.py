@@ -42,7 +42,16 @@ T = TypeVar("T")
 NAME = re.compile(r"[a-z0-9-]+")
 SOURCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 LANGUAGE = re.compile(r"[a-z]{2}")
-ENGINES = ("phpbb", "xenforo", "vbulletin", "smf", "flarum", "nodebb", "custom")
+ENGINES = (
+    "phpbb",
+    "xenforo",
+    "vbulletin",
+    "smf",
+    "flarum",
+    "nodebb",
+    "stackexchange",
+    "custom",
+)
 SELECTORS = ("thread", "post", "author", "author_url", "date", "body", "next")
 # Options of the forum and social kinds: a string, or a list of strings where several
 # searches, tags or accounts may be read by one source.
@@ -58,6 +67,7 @@ KIND_OPTIONS: dict[str, tuple[str, ...]] = {
     "reddit": ("search", "subreddit", "max_pages"),
     "hackernews": ("search", "max_pages"),
     "mastodon": ("tag", "account", "max_pages"),
+    "activitypub": ("max_pages",),
     "blog": ("engine", "max_pages"),
 }
 BLOG_ENGINES = ("auto", "wordpress", "blogger", "generic")
@@ -408,7 +418,7 @@ def _sources(c: _Checker, doc: dict[str, Any]) -> tuple[Source, ...]:
                 opts["engine"] = c.choice(engine, f"{prefix}.engine", BLOG_ENGINES, "engine")
             if "max_pages" in s:
                 opts["max_pages"] = c.positive(s, prefix, "max_pages", 20)
-        if kind in ("forum", "discourse", "reddit", "hackernews", "mastodon"):
+        if kind in ("forum", "discourse", "reddit", "hackernews", "mastodon", "activitypub"):
             _platform_options(c, s, prefix, kind, opts)
         sources.append(Source(name, kind, url, space, opts))
     return tuple(sources)
@@ -421,11 +431,15 @@ def _rules(c: _Checker, doc: dict[str, Any]) -> Rules:
     sentiment = float(c.get(t, "rules", "troll_max_sentiment", (int, float), d.troll_max_sentiment))
     if not -1 <= sentiment <= 1:
         raise c.fail("rules.troll_max_sentiment", f"must lie between -1 and 1, not {sentiment}")
+    spike_factor = c.positive(t, "rules", "spike_factor", d.spike_factor)
+    if not 1 <= spike_factor <= 100:
+        raise c.fail("rules.spike_factor", f"must lie between 1 and 100, not {spike_factor}")
     return Rules(
         window_days=c.positive(t, "rules", "window_days", d.window_days),
         troll_min_mentions=c.positive(t, "rules", "troll_min_mentions", d.troll_min_mentions),
         troll_max_sentiment=sentiment,
         invite_min_mentions=c.positive(t, "rules", "invite_min_mentions", d.invite_min_mentions),
+        spike_factor=spike_factor,
     )
 
 

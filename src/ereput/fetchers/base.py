@@ -67,6 +67,7 @@ _MODULES = {
     "reddit": "reddit",
     "hackernews": "hackernews",
     "mastodon": "mastodon",
+    "activitypub": "activitypub",
 }
 
 

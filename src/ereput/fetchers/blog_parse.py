@@ -34,6 +34,7 @@ import lxml.etree
 import lxml.html
 
 from ereput.errors import ParseError
+from ereput.fetchers import twitter
 from ereput.fetchers.feed_parse import (
     FEED_TYPES,
     MAX_TEXT,
@@ -1079,6 +1080,13 @@ def _inside_comment(node: Any) -> bool:
 
 
 def _post_item(doc: Any, ctx: _Ctx) -> Item:
+    og = {
+        key: doc.xpath(f"string(//meta[@property='og:{key}']/@content)")
+        for key in ("url", "title", "description")
+    }
+    status = twitter.status_item(ctx.post, og["url"], og["title"], og["description"])
+    if status is not None:  # an X/Twitter status page: nothing but Open Graph tags
+        return status  # (its `lang` is the reader's interface, not the status's language)
     author: tuple[str, str | None] | None = _byline_author(doc) or _jsonld_author(doc)
     sites = _site_names(doc)
     if author is None:

@@ -20,9 +20,11 @@ from ereput.fetchers.posts import (
     Post,
     TopicPage,
     TopicRef,
+    Zone,
     account,
     iso_date,
     next_link,
+    page_zone,
     soup,
     strip_session,
     text_date,
@@ -55,14 +57,16 @@ def parse_topic(
     first_post_url: str | None = None,
     *,
     selectors: dict[str, str],
+    tz: Zone = None,
 ) -> TopicPage:
     doc = soup(body, content_type)
+    tz = page_zone(doc, tz)
     page_url = strip_session(url) or url
     title_el = _select_one(doc, "h1") or _select_one(doc, "title")
     title = title_el.get_text(" ", strip=True) if title_el else ""
     posts = []
     for i, el in enumerate(_select(doc, selectors["post"])):
-        post = _post(el, i, page_url, selectors)
+        post = _post(el, i, page_url, selectors, tz)
         if post is not None:
             posts.append(post)
     nxt = _select_one(doc, selectors.get("next"))
@@ -77,7 +81,7 @@ def parse_topic(
     )
 
 
-def _post(el: Tag, index: int, page_url: str, sel: dict[str, str]) -> Post | None:
+def _post(el: Tag, index: int, page_url: str, sel: dict[str, str], tz: Zone) -> Post | None:
     author_el = _select_one(el, sel.get("author"))
     url_el = _select_one(el, sel.get("author_url"))
     if url_el is None and author_el is not None and author_el.name == "a":
@@ -93,11 +97,11 @@ def _post(el: Tag, index: int, page_url: str, sel: dict[str, str]) -> Post | Non
             value = date_el.get(attr)
             if value:
                 value = str(value)
-                published = iso_date(int(value)) if value.isdigit() else text_date(value)
+                published = iso_date(int(value)) if value.isdigit() else text_date(value, tz=tz)
                 if published is not None:
                     break
         if published is None:
-            published = text_date(date_el.get_text(" ", strip=True))
+            published = text_date(date_el.get_text(" ", strip=True), tz=tz)
     anchor = str(el.get("id") or "")
     url = canonical_url(f"#{anchor}", page_url) if anchor else None
     if url is None or "#" not in url:

@@ -1,10 +1,10 @@
 """`kind = "forum"`: one reader for every forum engine, configured per source.
 
-The engine modules (`phpbb`, `xenforo`, `vbulletin`, `smf`, `flarum`, `nodebb`, `custom`)
-are pure parsers of a topic page and a forum page; this module walks a forum with them:
-forum page (and its sub-forums, one level) → topics → every page of each topic, under a
-page cap per scan (`max_pages`, default 30). Every request goes through `ctx.http`, so
-robots.txt and the per-host limit apply to each page.
+The engine modules (`phpbb`, `xenforo`, `vbulletin`, `smf`, `flarum`, `nodebb`,
+`stackexchange`, `custom`) are pure parsers of a topic page and a forum page; this module
+walks a forum with them: forum page (and its sub-forums, one level) → topics → every page
+of each topic, under a page cap per scan (`max_pages`, default 30). Every request goes
+through `ctx.http`, so robots.txt and the per-host limit apply to each page.
 
 Incremental state (the source's cursor): each listing page's validators (an unchanged
 forum answers 304s and no topic is read), and per topic the marker the listing showed
@@ -17,11 +17,20 @@ it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from ereput.fetchers import custom, flarum, nodebb, phpbb, smf, vbulletin, xenforo
+from ereput.fetchers import (
+    custom,
+    flarum,
+    nodebb,
+    phpbb,
+    smf,
+    stackexchange,
+    vbulletin,
+    xenforo,
+)
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
 from ereput.fetchers.posts import Listing, TopicPage, TopicRef
 from ereput.models import Item, Source
@@ -47,6 +56,7 @@ ENGINES: dict[str, Engine] = {
     "xenforo": Engine(xenforo.parse_topic, xenforo.parse_listing),
     "vbulletin": Engine(vbulletin.parse_topic, vbulletin.parse_listing),
     "smf": Engine(smf.parse_topic, smf.parse_listing),
+    "stackexchange": Engine(stackexchange.parse_topic, stackexchange.parse_listing),
     "flarum": Engine(
         flarum.parse_topic, flarum.parse_listing, JSON, flarum.listing_url, flarum.topic_api
     ),
@@ -57,14 +67,19 @@ ENGINES: dict[str, Engine] = {
 
 
 def engine_for(source: Source) -> Engine:
+    """The source's engine; HTML engines read the dates a page prints without a zone in
+    the page's zone, else the watchlist's (SPEC §7)."""
     name = source.options.get("engine", "")
     if name == "custom":
         selectors = dict(source.options.get("selectors") or {})
         return Engine(
-            partial(custom.parse_topic, selectors=selectors),
+            partial(custom.parse_topic, selectors=selectors, tz=source.timezone),
             partial(custom.parse_listing, selectors=selectors),
         )
-    return ENGINES[name]
+    engine = ENGINES[name]
+    if engine.accept == HTML:
+        engine = replace(engine, parse_topic=partial(engine.parse_topic, tz=source.timezone))
+    return engine
 
 
 class _Walk:
@@ -113,8 +128,7 @@ class _Walk:
         )
         if not listing.topics and not listing.forums and url == self.source.url:
             # the source is one topic: read it from this very page
-            self.cursor["mode"] = "topic"
-            self.budget += 1
+            self.cursor["mode"] = "topic"  # (this page counted once against the cap)
             await self.topic(TopicRef(url, url), first_answer=res)
             return
         changed = False

@@ -9,6 +9,7 @@ thread and `parent_id` its parent. Authors: handle `user@news.ycombinator.com`, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +21,7 @@ from ereput.models import Item, Source
 HN = "https://news.ycombinator.com/"
 ALGOLIA = "https://hn.algolia.com/api/v1/"
 MAX_PAGES = 5
+_ITEM = re.compile(r"/v0/item/\d+\.json$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,8 @@ def _firebase(d: dict[str, Any]) -> Item | None:
 def search_urls(source: Source, since: int) -> list[str]:
     base = source.url if "algolia" in source.url else ALGOLIA
     base = base if base.endswith("/") else base + "/"
-    if "search" in source.url and "query=" in source.url:
-        return [source.url]
+    if ("search" in source.url and "query=" in source.url) or _ITEM.search(source.url):
+        return [source.url]  # one search, or one item of the Firebase API
     terms = source.options.get("search") or []
     urls = []
     for term in [terms] if isinstance(terms, str) else terms:

@@ -18,8 +18,10 @@ from ereput.fetchers.posts import (
     Post,
     TopicPage,
     TopicRef,
+    Zone,
     account,
     first,
+    page_zone,
     query_param,
     soup,
     strip_session,
@@ -40,9 +42,16 @@ _QUOTES = "blockquote, .quotecontent, .codebox, .signature, script, style"
 
 
 def parse_topic(
-    body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    first_post_url: str | None = None,
+    *,
+    tz: Zone = None,
 ) -> TopicPage:
+    """One topic page; dates printed without a zone are read in the page's, else `tz`."""
     doc = soup(body, content_type)
+    tz = page_zone(doc, tz)
     topic_url = _topic_url(doc, url)
     title_el = doc.select_one("h2.topic-title, h2 a[href*='viewtopic'], .maintitle h3, h1")
     title = title_el.get_text(" ", strip=True) if title_el else ""
@@ -52,7 +61,7 @@ def parse_topic(
         m = _POST_ID.fullmatch(str(el.get("id", "")))
         if not m or m[1] == "0":
             continue
-        post = _post(el, m[1], url, topic_url, forumotion)
+        post = _post(el, m[1], url, topic_url, forumotion, tz)
         if post is not None:
             posts.append(post)
     start = query_param(url, "start")
@@ -67,7 +76,9 @@ def parse_topic(
     )
 
 
-def _post(el: Tag, pid: str, page_url: str, topic_url: str, forumotion: bool) -> Post | None:
+def _post(
+    el: Tag, pid: str, page_url: str, topic_url: str, forumotion: bool, tz: Zone
+) -> Post | None:
     author_p = el.select_one("p.author")
     link = el.select_one(
         "p.author a.username, p.author a.username-coloured, dl.postprofile a.username, "
@@ -109,7 +120,7 @@ def _post(el: Tag, pid: str, page_url: str, topic_url: str, forumotion: bool) ->
         date_text = str(time_el.get("datetime", ""))
     elif author_p is not None:
         date_text = author_p.get_text(" ", strip=True).rsplit("»", 1)[-1]
-    published = text_date(date_text)
+    published = text_date(date_text, tz=tz)
     body = first(el, "div.content", ".post-entry", ".postbody")
     parent = None
     quote_link = el.select_one(

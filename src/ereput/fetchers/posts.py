@@ -10,9 +10,11 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 
@@ -119,7 +121,12 @@ def soup(body: bytes | str, content_type: str | None = None) -> BeautifulSoup:
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         if isinstance(body, bytes):
             encoding = _charset(content_type)
-            return BeautifulSoup(body, "lxml", from_encoding=encoding)
+            doc = BeautifulSoup(body, "lxml", from_encoding=encoding)
+            if doc.find(True) is None and body.strip():
+                # lxml gave up on the encoding bs4 guessed (a page whose scripts mention
+                # another charset than its own): read it as UTF-8, invalid bytes replaced
+                doc = BeautifulSoup(body.decode(encoding or "utf-8", "replace"), "lxml")
+            return doc
         return BeautifulSoup(body, "lxml")
 
 
@@ -274,11 +281,61 @@ _NUMERIC = re.compile(
     re.I,
 )
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A zone as a watchlist names it ("Europe/Paris") or as a page gives it (a tzinfo).
+Zone = str | tzinfo | None
 
 
-def iso_date(value: Any) -> datetime | None:
-    """A machine date: ISO-8601 text (with or without zone: then UTC), unix seconds or
-    milliseconds. None when unreadable."""
+@lru_cache(maxsize=64)
+def _named_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def zone_of(tz: Zone) -> tzinfo:
+    """A tzinfo from a zone name (the watchlist's `timezone`) or a tzinfo; UTC for None."""
+    if tz is None:
+        return UTC
+    return _named_zone(tz) if isinstance(tz, str) else tz
+
+
+# Forum footers say in which zone their dates are printed: phpBB "All times are
+# UTC+02:00" / "Alle Zeiten sind UTC+01:00", vBulletin "All times are GMT +1" / "Alle
+# Zeitangaben in WEZ +1", phpBB 2 "Toutes les heures sont au format UTC + 1 heure".
+_ZONE_PHRASE = re.compile(
+    r"all times are|alle zeiten sind|alle zeitangaben in|toutes les heures sont"
+    r"|tous les horaires sont|todas las horas son|tutti gli orari sono",
+    re.I,
+)
+_ZONE_OFFSET = re.compile(
+    r"\b(UTC|GMT|WEZ|MEZ|CET|WET)\b\s*(?:([+-\u2212])\s*(\d{1,2})(?:[:.h]?(\d{2}))?)?"
+)
+_ZONE_BASE = {"UTC": 0, "GMT": 0, "WEZ": 0, "WET": 0, "MEZ": 60, "CET": 60}
+
+
+def page_zone(doc: Any, default: Zone = None) -> Zone:
+    """The zone a forum page prints its dates in, from its footer's "All times are UTC+1"
+    line; `default` (the watchlist's zone) when the page does not say."""
+    for node in doc.find_all(string=_ZONE_PHRASE, limit=3):
+        parent = node.parent
+        text = (parent.get_text(" ", strip=True) if parent is not None else str(node))[:300]
+        phrase = _ZONE_PHRASE.search(text)
+        m = _ZONE_OFFSET.search(text[phrase.end() if phrase else 0 :][:40])
+        if m is None:
+            continue
+        minutes = _ZONE_BASE[m[1]]
+        if m[2]:
+            sign = -1 if m[2] in "-\u2212" else 1
+            minutes += sign * (int(m[3]) * 60 + int(m[4] or 0))
+        if abs(minutes) < 15 * 60:
+            return timezone(timedelta(minutes=minutes)) if minutes else UTC
+    return default
+
+
+def iso_date(value: Any, tz: Zone = None) -> datetime | None:
+    """A machine date: ISO-8601 text (without a zone: read in `tz`, by default UTC), unix
+    seconds or milliseconds. None when unreadable."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -297,21 +354,33 @@ def iso_date(value: Any) -> datetime | None:
         dt = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt if dt.tzinfo else _localize(dt, tz)
+
+
+def _localize(naive: datetime, tz: Zone) -> datetime | None:
+    """A naive date read in `tz`, in UTC (UTC stays as it is)."""
+    zone = zone_of(tz)
+    if zone is UTC:
+        return naive.replace(tzinfo=UTC)
+    try:
+        return naive.replace(tzinfo=zone).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def text_date(
-    value: Any, now: datetime | None = None, languages: list[str] | None = None
+    value: Any, now: datetime | None = None, languages: list[str] | None = None, tz: Zone = None
 ) -> datetime | None:
     """A date a page prints for people: "21.01.2009, 05:42", "26/10/13, 03:48 pm" (day
     first, as European forums print them), else ISO, else any language through `dateparser`.
-    A date printed without a zone is read as UTC."""
+    A date printed without a zone is read in `tz` (the page's, else the watchlist's
+    zone: SPEC §7), by default UTC."""
     if not isinstance(value, str):
         return iso_date(value)
     text = " ".join(value[: MAX_DATE_TEXT * 4].replace("\xa0", " ").split())[:MAX_DATE_TEXT]
     if not text:
         return None
-    if (dt := iso_date(text)) is not None:
+    if (dt := iso_date(text, tz)) is not None:
         return dt
     m = _NUMERIC.search(text)
     if m:
@@ -323,23 +392,25 @@ def text_date(
         if month > 12 and day <= 12:
             day, month = month, day
         try:
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            return _localize(datetime(year, month, day, hour, minute, second), tz)
         except ValueError:
             return None
-    return _dateparser(text, now, languages)
+    return _dateparser(text, now, languages, tz)
 
 
-def _dateparser(text: str, now: datetime | None, languages: list[str] | None) -> datetime | None:
+def _dateparser(
+    text: str, now: datetime | None, languages: list[str] | None, tz: Zone = None
+) -> datetime | None:
     import dateparser  # lazily: it loads its language data on first use
 
+    zone = zone_of(tz)
+    # dateparser's default: aware only when the text names a zone. "Today, 09:12" is today
+    # where the page's clock is.
     settings: dict[str, Any] = {
-        "TIMEZONE": "UTC",
-        "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DAY_OF_MONTH": "first",
         "DATE_ORDER": "DMY",
+        "RELATIVE_BASE": (now or datetime.now(UTC)).astimezone(zone).replace(tzinfo=None),
     }
-    if now is not None:
-        settings["RELATIVE_BASE"] = now.astimezone(UTC).replace(tzinfo=None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -348,7 +419,7 @@ def _dateparser(text: str, now: datetime | None, languages: list[str] | None) ->
         return None
     if dt is None:
         return None
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC) if dt.tzinfo else _localize(dt, zone)
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -365,6 +436,7 @@ __all__ = [
     "html_text",
     "iso_date",
     "load_json",
+    "page_zone",
     "plain",
     "query_param",
     "soup",
@@ -372,4 +444,5 @@ __all__ = [
     "text_date",
     "text_of",
     "thread_items",
+    "zone_of",
 ]

@@ -6,15 +6,21 @@ Posts (`t3`) and comments (`t1`) become items with stable URLs built from their 
 a comment's `parent_id` and `link_id` name its parent's and thread's URLs exactly. Authors
 are `u/NAME`: the handle `name@reddit.com` and the profile `https://www.reddit.com/user/NAME`;
 "[deleted]" is nobody.
+
+A post found by a search or a listing brings its comment thread: the post's
+`/comments/{id}.json` is read when its comment count grew since the last scan (at most
+`max_pages` threads a scan, the most recent posts first; the others wait for the next
+scan), so that replies in a thread whose post names the brand are kept as context.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
+from ereput.errors import HTTPStatusError
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
 from ereput.fetchers.posts import account, iso_date, load_json, plain
 from ereput.identifiers import is_placeholder_name
@@ -22,6 +28,8 @@ from ereput.models import Item, Source
 
 SITE = "https://www.reddit.com/"
 MAX_DEPTH = 50
+MAX_THREADS = 10  # comment threads read per scan, by default
+MAX_THREADS_KEPT = 2000
 _ID = re.compile(r"[a-z0-9]{1,16}")
 
 
@@ -29,6 +37,7 @@ _ID = re.compile(r"[a-z0-9]{1,16}")
 class RedditPage:
     items: list[Item]
     after: str | None = None  # the next page's cursor
+    comments: dict[str, int] = field(default_factory=dict)  # a listed post's id: its comments
 
 
 def thing_url(fullname: str) -> str | None:
@@ -46,7 +55,21 @@ def parse_listing(body: bytes, url: str = SITE) -> RedditPage:
             after = after or page
     else:
         after = _walk(doc, items, 0)
-    return RedditPage(items, after)
+    return RedditPage(items, after, _comment_counts(doc))
+
+
+def _comment_counts(doc: Any) -> dict[str, int]:
+    """The comment count of each post of a listing (not of a post page)."""
+    data = doc.get("data") if isinstance(doc, dict) and doc.get("kind") == "Listing" else None
+    counts = {}
+    for child in (data or {}).get("children") or []:
+        d = child.get("data") if isinstance(child, dict) and child.get("kind") == "t3" else None
+        if not isinstance(d, dict):
+            continue
+        n, ident = d.get("num_comments"), str(d.get("id", ""))
+        if isinstance(n, int) and not isinstance(n, bool) and _ID.fullmatch(ident):
+            counts[ident] = n
+    return counts
 
 
 def _walk(node: Any, out: list[Item], depth: int) -> str | None:
@@ -150,7 +173,9 @@ class RedditReader:
     async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult:
         cursor = dict(state.cursor)
         newest: dict[str, float] = dict(cursor.get("newest") or {})
+        threads: dict[str, Any] = dict(cursor.get("threads") or {})
         items: list[Item] = []
+        grown: dict[str, int] = {}
         for url in listing_urls(source):
             res = await ctx.http.get(url, accept="application/json", allow_file=url == source.url)
             page = await ctx.parse(parse_listing, res.body, res.url)
@@ -162,7 +187,37 @@ class RedditReader:
             stamps = [i.published.timestamp() for i in page.items if i.published]
             if stamps:
                 newest[url] = max([since, *stamps])
+            for ident, n in page.comments.items():
+                if n > 0 and (threads.get(ident) or [0])[0] != n:
+                    grown[ident] = n
+        parts = urlsplit(source.url)
+        base = f"{parts.scheme}://{parts.netloc}/"  # the site's root: posts' threads live there
+        known = {i.url for i in items}
+        for ident in list(grown)[: int(source.options.get("max_pages", MAX_THREADS))]:
+            try:
+                res = await ctx.http.get(
+                    f"{base}comments/{ident}.json?limit=100&sort=new", accept="application/json"
+                )
+            except HTTPStatusError as e:
+                if 400 <= e.status < 500 and e.status != 429:
+                    continue  # a removed or private post: its listing entry is kept
+                raise
+            page = await ctx.parse(parse_listing, res.body, res.url)
+            since = (threads.get(ident) or [0, 0.0])[1]
+            fresh = [
+                i
+                for i in page.items
+                if i.url not in known and (i.published is None or i.published.timestamp() > since)
+            ]
+            items.extend(fresh)
+            known.update(i.url for i in fresh)
+            stamps = [i.published.timestamp() for i in page.items if i.published]
+            threads.pop(ident, None)
+            threads[ident] = [grown[ident], max([since, *stamps])]
+        while len(threads) > MAX_THREADS_KEPT:
+            threads.pop(next(iter(threads)))
         cursor["newest"] = newest
+        cursor["threads"] = threads
         return ReadResult(items, SourceState(None, None, cursor))
 
 

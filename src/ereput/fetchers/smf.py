@@ -17,11 +17,13 @@ from ereput.fetchers.posts import (
     Post,
     TopicPage,
     TopicRef,
+    Zone,
     account,
     first,
     iso_date,
     next_link,
     page_url_of,
+    page_zone,
     soup,
     strip_session,
     text_date,
@@ -38,9 +40,16 @@ _REPLY_LABEL = re.compile(r"^.*?(?:on|am|le|el|il)\s*:\s*", re.I)
 
 
 def parse_topic(
-    body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    first_post_url: str | None = None,
+    *,
+    tz: Zone = None,
 ) -> TopicPage:
+    """One topic page; dates printed without a zone are read in the page's, else `tz`."""
     doc = soup(body, content_type)
+    tz = page_zone(doc, tz)
     page_url = page_url_of(doc, url)
     m = _TOPIC.search(page_url)
     topic_id = m[1] if m else ""
@@ -60,7 +69,7 @@ def parse_topic(
         if mm is None or mm[1] in seen:
             continue
         seen.add(mm[1])
-        post = _post(el, mm[1], url, topic_id, page_url)
+        post = _post(el, mm[1], url, topic_id, page_url, tz)
         if post is not None:
             posts.append(post)
     nxt = first(doc, "link[rel=next]", "a.nav_page[rel=next]")
@@ -74,7 +83,7 @@ def parse_topic(
     )
 
 
-def _post(el: Tag, msg: str, url: str, topic_id: str, page_url: str) -> Post | None:
+def _post(el: Tag, msg: str, url: str, topic_id: str, page_url: str, tz: Zone) -> Post | None:
     link = first(el, ".poster h4 a[href*='action=profile']", ".poster a[href*='action=profile']")
     if link is not None:
         name = link.get_text(" ", strip=True)
@@ -92,7 +101,7 @@ def _post(el: Tag, msg: str, url: str, topic_id: str, page_url: str) -> Post | N
             published = iso_date(int(str(stamp.get("data-timestamp", "0")) or 0))
         if published is None:
             raw = date_el.get_text(" ", strip=True).strip("«» ")
-            published = text_date(_REPLY_LABEL.sub("", raw))
+            published = text_date(_REPLY_LABEL.sub("", raw), tz=tz)
     permalink = canonical_url(f"index.php?topic={topic_id}.msg{msg}#msg{msg}", page_url)
     if permalink is None:
         return None

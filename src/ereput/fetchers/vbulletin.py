@@ -19,10 +19,12 @@ from ereput.fetchers.posts import (
     Post,
     TopicPage,
     TopicRef,
+    Zone,
     account,
     first,
     next_link,
     page_url_of,
+    page_zone,
     query_param,
     soup,
     strip_session,
@@ -40,9 +42,16 @@ _DROP = ".bbcode_container, .bbcode_quote, div.quote, .tapatalkSignatur, .signat
 
 
 def parse_topic(
-    body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    first_post_url: str | None = None,
+    *,
+    tz: Zone = None,
 ) -> TopicPage:
+    """One topic page; dates printed without a zone are read in the page's, else `tz`."""
     doc = soup(body, content_type)
+    tz = page_zone(doc, tz)
     page_url = page_url_of(doc, url)
     topic_url = _first_page_url(page_url)
     h1 = first(doc, "span.threadtitle", "h1", "title")
@@ -56,7 +65,7 @@ def parse_topic(
             continue
         counter = el.select_one("a.postcounter, a[id^=postcount]")
         counters.append(counter.get_text(strip=True) if counter else "")
-        post = _post(el, m[1], url, page_url, counter)
+        post = _post(el, m[1], url, page_url, counter, tz)
         if post is not None:
             posts.append(post)
     first_page = counters[0] == "#1" if counters and counters[0] else page_url == topic_url
@@ -71,7 +80,7 @@ def parse_topic(
     )
 
 
-def _post(el: Tag, pid: str, url: str, page_url: str, counter: Tag | None) -> Post | None:
+def _post(el: Tag, pid: str, url: str, page_url: str, counter: Tag | None, tz: Zone) -> Post | None:
     link = first(el, "a.username", "a.bigusername", ".username_container a[href*='member']")
     if link is not None:
         name = link.get_text(" ", strip=True)
@@ -96,7 +105,7 @@ def _post(el: Tag, pid: str, url: str, page_url: str, counter: Tag | None) -> Po
         url=permalink,
         text=text_of(first(el, f"#post_message_{pid}", ".postcontent", ".content"), drop=_DROP),
         author=account(url, name, profile_url=profile, uid=uid, platform="vbulletin"),
-        published=text_date(date_el.get_text(" ", strip=True)) if date_el else None,
+        published=text_date(date_el.get_text(" ", strip=True), tz=tz) if date_el else None,
         entry_id=f"post{pid}@{host_of(page_url)}",
         parent_url=parent,
     )

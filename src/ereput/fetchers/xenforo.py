@@ -17,11 +17,13 @@ from ereput.fetchers.posts import (
     Post,
     TopicPage,
     TopicRef,
+    Zone,
     account,
     first,
     iso_date,
     next_link,
     page_url_of,
+    page_zone,
     soup,
     strip_session,
     text_date,
@@ -38,9 +40,16 @@ _DROP = "blockquote.bbCodeBlock--quote, blockquote.quote, .bbCodeBlock--quote, s
 
 
 def parse_topic(
-    body: bytes, url: str, content_type: str | None = None, first_post_url: str | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    first_post_url: str | None = None,
+    *,
+    tz: Zone = None,
 ) -> TopicPage:
+    """One topic page; dates printed without a zone are read in the page's, else `tz`."""
     doc = soup(body, content_type)
+    tz = page_zone(doc, tz)
     page_url = page_url_of(doc, url)
     topic_url = _PAGE.sub("", page_url)
     h1 = first(doc, "h1.p-title-value", "h1")
@@ -55,7 +64,7 @@ def parse_topic(
             m = _POST_ID.fullmatch(str(dc))
         if m is None:
             continue
-        post = _post(el, m[1], url, topic_url)
+        post = _post(el, m[1], url, topic_url, tz)
         if post is not None:
             posts.append(post)
     first_page = not _PAGE.search(page_url)
@@ -70,7 +79,7 @@ def parse_topic(
     )
 
 
-def _post(el: Tag, pid: str, url: str, topic_url: str) -> Post | None:
+def _post(el: Tag, pid: str, url: str, topic_url: str, tz: Zone) -> Post | None:
     link = first(el, ".message-name a.username", "a.username[href]", ".messageUserInfo a.username")
     name = str(el.get("data-author") or "")
     profile = None
@@ -85,9 +94,9 @@ def _post(el: Tag, pid: str, url: str, topic_url: str) -> Post | None:
         guest = first(el, ".message-name .username", ".username")
         name = guest.get_text(" ", strip=True) if guest else ""
     time_el = first(el, "header.message-attribution time[datetime]", "time[datetime]")
-    published = iso_date(str(time_el.get("datetime", ""))) if time_el else None
+    published = iso_date(str(time_el.get("datetime", "")), tz) if time_el else None
     if published is None and (dt := first(el, ".DateTime", ".message-attribution")):
-        published = text_date(str(dt.get("title") or dt.get_text(" ", strip=True)))
+        published = text_date(str(dt.get("title") or dt.get_text(" ", strip=True)), tz=tz)
     perma = first(el, ".message-attribution-main[href]", "a[href*='/post-']", "a.datePermalink")
     permalink = strip_session(str(perma.get("href", "")), url) if perma else None
     permalink = permalink or canonical_url(f"post-{pid}", topic_url.rstrip("/") + "/")
