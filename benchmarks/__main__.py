@@ -1,8 +1,9 @@
-"""`python -m benchmarks [--quick] [--only scan|store] [--feeds N] [--scale N]`
+"""`python -m benchmarks [--quick] [--only scan|store|sentiment] [--feeds N] [--scale N]`
 
 Runs the feed-scan benchmarks (scan_bench) and, when benchmarks/store_bench.py exists, the
-store-at-scale ones, then prints one table of medians, ratios and targets. Exits 1 when a
-benchmark fails or stores something wrong (a slow result only gets a ✗).
+store-at-scale ones, then the sentiment ones (sentiment_bench: accuracy on labelled
+sentences, cost per mention), then prints one table of medians, ratios and targets. Exits 1
+when a benchmark fails or stores something wrong (a slow result only gets a ✗).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks", description=__doc__.split("\n")[2]
     )
     parser.add_argument("--quick", action="store_true", help="small and once: a smoke test")
-    parser.add_argument("--only", choices=("scan", "store"), help="run one part only")
+    parser.add_argument("--only", choices=("scan", "store", "sentiment"), help="run one part only")
     parser.add_argument("--feeds", type=int, help="feeds in the scan workload (default 1000)")
     parser.add_argument(
         "--scale",
@@ -119,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks import store_bench  # type: ignore[attr-defined]
 
                 rows += store_bench.run(quick=args.quick)
+        if args.only in (None, "sentiment"):
+            from benchmarks import sentiment_bench
+
+            rows += sentiment_bench.run(quick=args.quick)
     except BenchmarkFailure as e:
         if rows:
             print(table(rows))
