@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import shutil
 import sqlite3
@@ -103,9 +104,9 @@ def _check(label: str, persons: list[dict[str, Any]], expected: str | None) -> N
         raise BenchmarkFailure(f"{label}: expected {expected!r} among {names[:5]}")
 
 
-def _lookup(store: Store, query: str) -> list[dict[str, Any]]:
+def _lookup(store: Store, query: str, wl: Any) -> list[dict[str, Any]]:
     try:
-        return lookup.lookup_author(store, query, gen_db.WATCHLIST)
+        return lookup.lookup_author(store, query, wl)
     except NotFoundError:
         return []
 
@@ -121,15 +122,15 @@ def lookup_rows(db: Path, wl_file: Path, runs: int) -> list[Row]:
     wl = load_watchlist(wl_file)
     with store:
         for label, query, expected in BY_NAME:
-            ms, found = timed(lambda q=query: _lookup(store, q), runs)
+            ms, found = timed(lambda q=query: _lookup(store, q, wl), runs)
             _check(label, found, expected)
             rows.append(_row(f"{label} ({len(found)} found)", ms, AUTHOR_NAME_MS))
         for label, query, expected in BY_IDENT:
-            ms, found = timed(lambda q=query: _lookup(store, q), runs)
+            ms, found = timed(lambda q=query: _lookup(store, q, wl), runs)
             _check(label, found, expected)
             rows.append(_row(label, ms, AUTHOR_ID_MS))
-        pid = _lookup(store, BY_IDENT[0][1])[0]["person_id"]
-        ms, _ = timed(lambda: _lookup(store, pid), runs)
+        pid = _lookup(store, BY_IDENT[0][1], wl)[0]["person_id"]
+        ms, _ = timed(lambda: _lookup(store, pid, wl), runs)
         rows.append(_row("author person_id", ms, AUTHOR_ID_MS))
         for label, words in SEARCHES:
             f = lookup.MentionFilter(watchlist=gen_db.WATCHLIST, search=words, limit=50)
@@ -139,17 +140,45 @@ def lookup_rows(db: Path, wl_file: Path, runs: int) -> list[Row]:
                 [lookup.fts_query(words)],
             )[0][0]
             rows.append(_row(f"{label} ({n:,} matches)", ms, SEARCH_MS))
-        period = report.period_for(wl.timezone, week=gen_db.REPORT_WEEK)
-
-        def build() -> str:
-            return rows_out.to_json(report.build_report(store, wl, period))
-
-        ms, text = timed(build, max(3, runs // 2 + 1))
-        if '"mentions": 0,' in text[:2000]:
-            raise BenchmarkFailure("report: the benchmark week is empty")
-        rows.append(_row(f"report --week {gen_db.REPORT_WEEK} json", ms, REPORT_MS))
-        ms, ranked = timed(lambda: lookup.rank_authors(store, gen_db.WATCHLIST), 3)
+        rows += report_rows(store, wl, max(3, runs // 2 + 1))
+        ms, ranked = timed(lambda: lookup.rank_authors(store, wl), 3)
         rows.append(Row(f"authors (top 50 of {len(ranked)})", round(ms, 2), "ms"))
+    return rows
+
+
+def report_rows(store: Store, wl: Any, runs: int) -> list[Row]:
+    """The weekly report in each format, from the database to the finished text (what
+    `ereput report --week W --format F` does in process). Targets: json and html ≤ 1 s."""
+    from rich.console import Console
+
+    from ereput.render.html import html_report
+    from ereput.render.report import markdown_report, print_text_report
+
+    period = report.period_for(wl.timezone, week=gen_db.REPORT_WEEK)
+
+    def text(data: dict[str, Any]) -> str:
+        console = Console(width=80, file=io.StringIO(), record=True)
+        print_text_report(data, console)
+        return console.export_text()
+
+    renderers: dict[str, Callable[[], str]] = {
+        "json": lambda: rows_out.to_json(report.build_report(store, wl, period)),
+        "html": lambda: html_report(report.build_report(store, wl, period)),
+        "md": lambda: markdown_report(report.build_report(store, wl, period)),
+        "text": lambda: text(report.build_report(store, wl, period)),
+        "csv": lambda: rows_out.to_csv(report.period_mentions(store, wl, period)),
+    }
+    rows: list[Row] = []
+    for fmt, render in renderers.items():
+        ms, out = timed(render, runs)
+        if fmt == "json" and '"mentions": 0,' in out[:2000]:
+            raise BenchmarkFailure("report: the benchmark week is empty")
+        label = f"report --week {gen_db.REPORT_WEEK} {fmt}"
+        if fmt in ("json", "html"):
+            rows.append(_row(label, ms, REPORT_MS))
+        else:
+            rows.append(Row(label, round(ms, 2), "ms"))
+        _say(f"{label}: {ms:,.0f} ms, {len(out):,} characters")
     return rows
 
 
@@ -331,7 +360,7 @@ def _print(rows: list[Row]) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.store_bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="the tenth-size database")
-    ap.add_argument("--only", choices=("lookup", "cli", "scan"), help="one group of rows")
+    ap.add_argument("--only", choices=("lookup", "report", "cli", "scan"), help="one group of rows")
     ap.add_argument("--runs", type=int, help="timed runs per figure (default 7, quick 5)")
     args = ap.parse_args(argv)
     if args.only is None:
@@ -341,6 +370,9 @@ def main(argv: list[str] | None = None) -> None:
     db, wl_file = gen_db.cached_db(scale, log=_say)
     if args.only == "lookup":
         _print(lookup_rows(db, wl_file, args.runs or (5 if args.quick else 7)))
+    elif args.only == "report":
+        with Store.open(db) as store:
+            _print(report_rows(store, load_watchlist(wl_file), args.runs or 3))
     elif args.only == "cli":
         _print(cli_rows(db, wl_file))
     else:

@@ -104,7 +104,8 @@ def test_empty_report_has_every_spec_key(tmp_path):
     ):
         assert key in r
     assert r["period"] == {"start": "2026-11-16", "end": "2026-11-22", "label": "2026-W47"}
-    assert r["previous"] == {"start": "2026-11-09", "end": "2026-11-15"}
+    assert r["previous"]["start"] == "2026-11-09" and r["previous"]["end"] == "2026-11-15"
+    assert r["previous"]["quadrants"]["open"] == {"member": 0, "identified": 0, "anonymous": 0}
     assert len(r["daily"]) == 7
 
 

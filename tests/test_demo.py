@@ -142,6 +142,32 @@ def test_demo_kevin_is_one_person_on_his_blog_and_the_forum(demo):
     assert {s["source"] for s in kevin["sources"]} == {"grumpy-blog", "forum-conso"}
 
 
+def test_demo_shows_every_declared_role_a_troll_an_invitation_and_an_ambassador(demo):
+    result, db = demo
+    declared = {"community_manager", "brand", "mediator", "customer"}
+    members = json.loads(cli(db, "authors", "--class", "member", "--json").stdout)
+    assert {m["role"] for m in members} == declared
+    flagged = {
+        flag: [p["name"] for p in json.loads(cli(db, "authors", "--flag", flag, "--json").stdout)]
+        for flag in ("troll", "invite", "ambassador")
+    }
+    assert flagged["troll"] == ["Kévin Dubois"]
+    assert "Léa Moreau" in flagged["invite"] and "Kévin Dubois" not in flagged["invite"]
+    assert "Julie Marchand" in flagged["ambassador"]
+    # The report says the same, with the reasons.
+    report = json.loads(result.stdout)
+    assert [t["name"] for t in report["trolls"]] == ["Kévin Dubois"]
+    assert "average sentiment" in report["trolls"][0]["why"]
+    assert report["invite_candidates"] and report["ambassadors"]
+    # Each card reads in an 80-column terminal.
+    for name in ("Kévin Dubois", "Léa Moreau", "Julie Marchand", "Sophie Laurent"):
+        card = CliRunner().invoke(
+            app, ["--db", str(db), "-w", str(WATCHLIST), "author", name], env={"COLUMNS": "80"}
+        )
+        assert card.exit_code == 0 and name in card.stdout
+        assert max(len(line) for line in card.stdout.splitlines()) <= 80
+
+
 def test_text_report_fits_80_columns(demo):
     result, _ = demo
     console = Console(width=80, record=True, file=io.StringIO())

@@ -216,13 +216,22 @@ def scan(
         typer.echo(rows_out.to_json(summary.to_json()))
     for f in summary.failed:
         typer.echo(f"ereput: source {f['source']} failed: {one_line(f['error'])}", err=True)
+    for f in summary.alerts["failed"]:
+        typer.echo(
+            f"ereput: alerts of {f['watchlist']} by {f['channel']} failed: "
+            f"{one_line(f['error'])} ({f.get('pending', 0)} kept for the next scan)",
+            err=True,
+        )
     if interactive or (state.verbose and not as_json):
         err.print(
             f"{summary.sources} sources: {summary.ok} ok ({summary.not_modified} unchanged), "
             f"{len(summary.failed)} failed; {summary.new} new mentions, {summary.updated} "
             f"updated in {summary.duration_s:.1f} s"
         )
-    if summary.failed:
+        if summary.alerts["sent"] or summary.alerts["pending"]:
+            err.print(f"alerts: {summary.alerts['sent']} sent, {summary.alerts['pending']} waiting")
+    # A failed alert delivery is partial too: the alerts are kept, cron should still see it.
+    if summary.failed or summary.alerts["failed"]:
         raise typer.Exit(1)
 
 
@@ -262,7 +271,9 @@ def sources(
 @app.command()
 def demo(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="Report format: text, md or json.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", help="Report format: text, md, html or json.")
+    ] = "text",
 ) -> None:
     """Run the whole job offline on a bundled demo web about a fictitious brand."""
     from ereput.demo import run_demo
@@ -345,36 +356,42 @@ def mentions(
         err.print(f"[dim]{len(rows)} mention(s)[/dim]")
 
 
+ACTIONS = ("link", "unlink", "forget", "export")
+
+
 @app.command()
 def author(
     words: Annotated[
         list[str] | None,
         typer.Argument(
-            help="A name, handle, profile URL, fediverse account, e-mail or person_id. "
-            "(The actions link A B, unlink A B, forget QUERY and export QUERY are reserved "
-            "and not available in this version yet.)",
+            help="A name, handle, profile URL, fediverse account, e-mail or person_id; "
+            "or an action: link A B, unlink A B, forget QUERY, export QUERY.",
             show_default=False,
         ),
     ] = None,
     query: Annotated[
         str | None, typer.Option("--query", help="Look up exactly this (even 'link' or 'forget').")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="forget: do not ask for confirmation.")
+    ] = False,
     watchlist_name: WatchlistName = None,
     as_json: AsJson = False,
 ) -> None:
-    """Who is this author? Identifiers, accounts, class and role, counts, recent mentions."""
+    """Who is this author? Identifiers, accounts, class and role, counts, reach, flags,
+    recent mentions. Also: link/unlink two accounts, forget or export a person."""
     from ereput.render.author import print_author_card
 
     words = list(words or [])
-    action = words[0] if words and query is None else None
-    if action in ("link", "unlink", "forget", "export"):
-        raise UsageError(f"author {action} is not available in this version yet")
+    if words and query is None and words[0] in ACTIONS:
+        _author_action(words[0], words[1:], yes)
+        return
     q = query if query is not None else " ".join(words)
     if not q.strip():
         raise UsageError("author: give a name, a handle, a profile URL, an e-mail or a person_id")
     wl = _pick(_watchlists(), watchlist_name)
     with _open_store() as store:
-        persons = lookup.lookup_author(store, q, wl.name)
+        persons = lookup.lookup_author(store, q, wl)
     if as_json:
         typer.echo(rows_out.to_json(persons))
         return
@@ -385,45 +402,140 @@ def author(
         err.print(f"{len(persons) - 3} more match(es): use --json to see them all")
 
 
+def _author_action(action: str, args: list[str], yes: bool) -> None:
+    """`author link A B`, `unlink A B`, `forget QUERY`, `export QUERY` (SPEC §4)."""
+    wanted = 2 if action in ("link", "unlink") else 1
+    if action in ("forget", "export") and len(args) > 1:
+        args = [" ".join(args)]  # an unquoted name: "forget Jean Dupont"
+    if len(args) != wanted:
+        shape = "A B" if wanted == 2 else "QUERY"
+        raise UsageError(f"author {action} takes {shape} (quote a name with spaces)")
+    with _open_store() as store:
+        if action == "export":
+            typer.echo(rows_out.to_json(lookup.export(store, args[0])))
+            return
+        if action == "forget":
+            pid = lookup.one_person(store, args[0])
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise UsageError(
+                        f"author forget erases {pid} and their mentions for good: "
+                        "add --yes to confirm"
+                    )
+                typer.confirm(f"Erase {pid}, their accounts and mentions for good?", abort=True)
+            store.lock()  # never while a scan writes
+            pid, erased = lookup.forget(store, pid)
+            _say(f"forgot {pid}: {erased} mention(s) erased; they will not be collected again")
+        elif action == "link":
+            store.lock()
+            pid = lookup.link(store, args[0], args[1])
+            _say(f"linked: one person {pid} (kept across scans)")
+        else:
+            store.lock()
+            pids = lookup.unlink(store, args[0], args[1])
+            _say(f"unlinked: {' and '.join(pids)} (kept across scans)")
+
+
+def _say(message: str) -> None:
+    if not state.quiet:
+        typer.echo(message)
+
+
+class Flag(StrEnum):
+    troll = "troll"
+    invite = "invite"
+    ambassador = "ambassador"
+
+
 @app.command()
 def authors(
     klass: Annotated[
         str | None, typer.Option("--class", help="member, identified or anonymous.")
     ] = None,
+    flag: Annotated[Flag | None, typer.Option(help="Only persons with this flag.")] = None,
     sort: Annotated[
         Sort, typer.Option(help="Rank by reach, mentions or sentiment.")
-    ] = Sort.mentions,
+    ] = Sort.reach,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="List probable same-person pairs to link.")
+    ] = False,
     limit: Limit = 50,
     watchlist_name: WatchlistName = None,
     as_json: AsJson = False,
     nl: AsNl = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Rank the persons who speak about the brand."""
+    """Rank the persons who spoke in the rules' window (default 30 days)."""
+    from ereput.services.people import suggest_links
+
     if klass and klass not in lookup.CLASSES:
         raise UsageError(f"--class takes member, identified or anonymous, not {klass!r}")
     wl = _pick(_watchlists(), watchlist_name)
     with _open_store() as store:
-        rows = lookup.rank_authors(store, wl.name, klass=klass, sort=sort.value, limit=limit)
+        if suggest:
+            pairs = suggest_links(store, wl, limit=limit or 1000)
+        else:
+            rows = lookup.rank_authors(
+                store,
+                wl,
+                klass=klass,
+                flag=flag.value if flag else None,
+                sort=sort.value,
+                limit=limit,
+            )
+    if suggest:
+        _print_suggestions(pairs, as_json, nl, as_csv)
+        return
     if _emit(rows, as_json, nl, as_csv):
         return
-    table = Table(box=None, pad_edge=False)
-    table.add_column("name", max_width=22, no_wrap=True, overflow="ellipsis")
-    table.add_column("status", no_wrap=True)
-    table.add_column("mentions", justify="right")
-    table.add_column("open", justify="right")
-    table.add_column("last seen", no_wrap=True)
-    table.add_column("person", no_wrap=True)
+    table = Table(box=None, pad_edge=False, collapse_padding=True)
+    table.add_column("name", max_width=16, no_wrap=True, overflow="ellipsis")
+    table.add_column("status", no_wrap=True, max_width=11, overflow="ellipsis")
+    for numeric in ("reach", "ment", "open", "sent."):
+        table.add_column(numeric, justify="right", no_wrap=True)
+    table.add_column("flags", no_wrap=True)
+    table.add_column("person", no_wrap=True, min_width=13)
     for r in rows:
         table.add_row(
             Text(one_line(r["name"]) or "—"),
             r["role"] or r["class"],
+            f"{r['reach']:g}",
             str(r["mentions"]),
             str(r["by_space"]["open"]),
-            (r["last_seen"] or "")[:10],
+            f"{r['sentiment']:+.2f}" if r["sentiment"] is not None else "",
+            ",".join(r["flags"]),
             r["person_id"],
         )
     _console().print(table)
+    if not state.quiet:
+        days = wl.rules.window_days
+        err.print(f"[dim]{len(rows)} person(s) active in the last {days} days[/dim]")
+
+
+def _print_suggestions(pairs: list[dict[str, Any]], as_json: bool, nl: bool, as_csv: bool) -> None:
+    flat = [
+        {
+            "a": p["a"]["person_id"],
+            "a_name": p["a"]["name"],
+            "b": p["b"]["person_id"],
+            "b_name": p["b"]["name"],
+            "score": p["score"],
+            "reason": p["reason"],
+        }
+        for p in pairs
+    ]
+    if _emit(flat if (nl or as_csv) else pairs, as_json, nl, as_csv):
+        return
+    if not pairs:
+        typer.echo("no probable same-person pair found")
+        return
+    for p in pairs:
+        line = Text(f"{one_line(p['a']['name']) or '—'} ({p['a']['person_id']})  ~  ")
+        line.append(f"{one_line(p['b']['name']) or '—'} ({p['b']['person_id']})")
+        line.append(f"\n   {one_line(p['reason'])}", style="dim")
+        command = f"ereput author link {p['a']['person_id']} {p['b']['person_id']}"
+        line.append(f"\n   {command}", style="dim")
+        _console().print(line)
 
 
 # --- report ------------------------------------------------------------------------------
@@ -432,17 +544,22 @@ def authors(
 class Format(StrEnum):
     text = "text"
     md = "md"
+    html = "html"
     json = "json"
     csv = "csv"
 
 
 @app.command()
 def report(
+    ctx: typer.Context,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47.")] = None,
     month: Annotated[str | None, typer.Option(help="A month, e.g. 2026-11.")] = None,
     since: Annotated[str | None, typer.Option(help="First day (inclusive).")] = None,
     until: Annotated[str | None, typer.Option(help="Last day (inclusive).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", help="Output format (default: -o FILE's extension, else text)."),
+    ] = Format.text,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
     csv_dialect: Annotated[
         str, typer.Option("--csv-dialect", help="default, or fr (';' separator, UTF-8 BOM).")
@@ -452,6 +569,9 @@ def report(
     """The weekly report (default: the last complete ISO week)."""
     from ereput.services.report import build_report, period_for, period_mentions
 
+    given = ctx.get_parameter_source("fmt")
+    if output and (given is None or given.name != "COMMANDLINE"):
+        fmt = Format.__members__.get(output.suffix.lower().lstrip("."), fmt)
     if csv_dialect not in ("default", "fr"):
         raise UsageError(f"--csv-dialect takes default or fr, not {csv_dialect!r}")
     if sum(x is not None for x in (week, month, since or until)) > 1:
@@ -468,6 +588,10 @@ def report(
                 text = rows_out.to_json(data) + "\n"
             elif fmt is Format.md:
                 text = markdown_report(data)
+            elif fmt is Format.html:
+                from ereput.render.html import html_report
+
+                text = html_report(data)
     if fmt is Format.text:
         if output:
             with output.open("w", encoding="utf-8") as f:

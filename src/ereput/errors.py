@@ -48,6 +48,10 @@ class NotFoundError(EreputError):
     """A look-up found nothing."""
 
 
+class AlertError(EreputError):
+    """An alert could not be delivered; it stays queued and is retried at the next scan."""
+
+
 # --- source failures: each fails its source alone, recorded and named ---------------------
 
 

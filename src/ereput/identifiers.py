@@ -64,6 +64,14 @@ PLACEHOLDER_NAMES = frozenset(
 )
 
 
+# Websites typed in a comment form by people who have none: shared by strangers.
+PLACEHOLDER_SITES = frozenset(
+    f"{www}{host}"
+    for www in ("", "www.")
+    for host in ("example.com", "example.org", "example.net", "localhost", "test.com")
+)
+
+
 def is_placeholder_name(name: str | None) -> bool:
     return name is None or _fold(name) in PLACEHOLDER_NAMES
 
@@ -80,6 +88,8 @@ def url_identifier(url: str | None, base: str | None = None) -> Identifier | Non
     (the form watchlist member declarations are compared in)."""
     canonical = canonical_url(url, base) if url else None
     if canonical is None:
+        return None
+    if canonical.split("://", 1)[1].rstrip("/") in PLACEHOLDER_SITES:
         return None
     if "?" not in canonical and "#" not in canonical:  # scheme://netloc/path, split by hand
         start = canonical.find("/", canonical.find("://") + 3)

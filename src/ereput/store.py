@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -25,8 +27,8 @@ from sqlite_utils.migrations import Migrations
 from ereput.dates import utc_iso
 from ereput.errors import LockedError, StoreError
 from ereput.fetchers.base import SourceState
-from ereput.identity import account_key, author_class, new_person_id, short_hash
-from ereput.models import Account, Item, Member, Space, Watchlist
+from ereput.identity import account_key, author_class, components, new_person_id, short_hash
+from ereput.models import Account, Identifier, Item, Member, Space, Watchlist
 from ereput.text import fold
 
 migrations = Migrations("ereput")
@@ -190,6 +192,54 @@ def _m0003(db: Database) -> None:
     )
 
 
+@migrations(name="0004_identity")
+def _m0004(db: Database) -> None:
+    """Identity decisions kept across scans, and the right to be forgotten.
+
+    - `forgotten`: one-way hashes of the account keys and identifiers of erased persons, so
+      that a later scan does not collect them again (nothing readable is kept);
+    - replies by their parent, for a person's reach ("replies received").
+    """
+    _run(
+        db,
+        """
+CREATE TABLE forgotten (hash TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX mentions_parent ON mentions(watchlist, parent_url)
+""",
+    )
+
+
+@migrations(name="0005_alerts")
+def _m0005(db: Database) -> None:
+    """The alert outbox (`services/alerts.py`): one row per alert and channel, queued in the
+    transaction that stores the mention, marked sent only once delivered.
+
+    `key` is `mention:<mention id>` or `spike:<space>:<local date>`; the unique key makes a
+    mention (or a spike day) alert at most once per channel.
+    """
+    _run(
+        db,
+        """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    watchlist TEXT NOT NULL,
+    key TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    mention_id TEXT,
+    detail TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_attempt TEXT,
+    sent_at TEXT,
+    UNIQUE (watchlist, key, channel)
+);
+CREATE INDEX alerts_pending ON alerts(watchlist, channel, id) WHERE sent_at IS NULL
+""",
+    )
+
+
 MENTION_COLUMNS = (
     "id, watchlist, url, thread_url, parent_url, source, source_kind, space, title, text, "
     "published, fetched, undated, language, sentiment, matched, context, author_name, "
@@ -211,6 +261,8 @@ class Mention:
     published: datetime
     undated: bool
     fetched: datetime
+    language: str | None = None  # detected (ereput.language), else the feed's
+    sentiment: float | None = None  # in [-1, 1] (ereput.sentiment); None: not measured
 
     @property
     def content_hash(self) -> str | None:
@@ -236,6 +288,10 @@ class Store:
         self.conn: sqlite3.Connection = db.conn
         self.path = path
         self._lock_file: Any = None
+        # Checked on every author only once someone was forgotten.
+        self._forgotten_any = (
+            self.conn.execute("SELECT 1 FROM forgotten LIMIT 1").fetchone() is not None
+        )
 
     # --- opening, migrations, lock -------------------------------------------------------
 
@@ -432,23 +488,84 @@ class Store:
             )
         for ident in member.identifiers:
             # Accounts already seen with a declared identifier are this member's.
-            others = self.conn.execute(
-                "SELECT DISTINCT a.person_id FROM identifiers i JOIN accounts a "
-                "ON a.id = i.account_id WHERE i.kind = ? AND i.value = ? AND a.person_id != ?",
-                (ident.kind, ident.value, pid),
-            ).fetchall()
-            for (other,) in others:
-                self._move_person(other, pid)
+            for other in self._persons_with(ident, exclude=pid):
+                self._merge(pid, other)
             self.conn.execute(
                 "INSERT OR IGNORE INTO identifiers (kind, value, account_id) VALUES (?, ?, ?)",
                 (ident.kind, ident.value, account_id),
             )
         return pid
 
+    # --- identity: persons as groups of accounts (SPEC §2) --------------------------------
+
+    def _persons_with(self, ident: Identifier, exclude: str | None = None) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT a.person_id FROM identifiers i JOIN accounts a "
+                "ON a.id = i.account_id WHERE i.kind = ? AND i.value = ? AND a.person_id IS NOT ?",
+                (ident.kind, ident.value, exclude),
+            )
+        ]
+
+    def _survivor(self, pids: Sequence[str]) -> str:
+        """Which person id a merge keeps: a declared member's, else the oldest, so that
+        `person_id` stays stable across scans."""
+        marks = ",".join("?" * len(pids))
+        row = self.conn.execute(
+            f"SELECT person_id FROM members WHERE person_id IN ({marks}) "
+            f"ORDER BY person_id LIMIT 1",
+            list(pids),
+        ).fetchone()
+        if row is None:
+            row = self.conn.execute(
+                f"SELECT id FROM persons WHERE id IN ({marks}) ORDER BY created, id LIMIT 1",
+                list(pids),
+            ).fetchone()
+        return row[0] if row else pids[0]
+
+    def _unlinked(self, p1: str, p2: str) -> bool:
+        """Whether a manual unlink keeps these two persons apart."""
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM identity_decisions d JOIN accounts x ON x.id = d.a "
+                "JOIN accounts y ON y.id = d.b WHERE d.decision = 'unlink' AND "
+                "((x.person_id = ?1 AND y.person_id = ?2) OR (x.person_id = ?2 AND "
+                "y.person_id = ?1)) LIMIT 1",
+                (p1, p2),
+            ).fetchone()
+            is not None
+        )
+
+    def _merge(self, keep: str, other: str) -> bool:
+        """Move `other`'s accounts and mentions into `keep`, unless a manual unlink forbids it."""
+        if keep == other or self._unlinked(keep, other):
+            return False
+        self._move_person(other, keep)
+        self.conn.execute("DELETE FROM persons WHERE id = ?", (other,))
+        self._reclass(keep)
+        return True
+
     def _move_person(self, old: str, new: str) -> None:
         self.conn.execute("UPDATE accounts SET person_id = ? WHERE person_id = ?", (new, old))
         self.conn.execute("UPDATE mentions SET person_id = ? WHERE person_id = ?", (new, old))
-        self.conn.execute("UPDATE members SET person_id = ? WHERE person_id = ?", (new, old))
+        self.conn.execute(
+            "UPDATE OR REPLACE members SET person_id = ? WHERE person_id = ?", (new, old)
+        )
+
+    def _reclass(self, pid: str) -> None:
+        """Give a person's mentions their class and role again (after a merge or a split):
+        member where the person is a declared member of the mention's watchlist, else
+        identified when any of the person's accounts carries an identifier."""
+        self.conn.execute(
+            "UPDATE mentions SET author_role = (SELECT role FROM members m WHERE "
+            "m.watchlist = mentions.watchlist AND m.person_id = ?1), author_class = CASE "
+            "WHEN EXISTS (SELECT 1 FROM members m WHERE m.watchlist = mentions.watchlist AND "
+            "m.person_id = ?1) THEN 'member' WHEN EXISTS (SELECT 1 FROM accounts a WHERE "
+            "a.person_id = ?1 AND a.n_identifiers > 0 AND a.platform != 'watchlist') "
+            "THEN 'identified' ELSE 'anonymous' END WHERE person_id = ?1",
+            (pid,),
+        )
 
     def _ensure_person(self, pid: str) -> None:
         self.conn.execute(
@@ -457,32 +574,38 @@ class Store:
             (pid,),
         )
 
-    def _account(self, account: Account, item_url: str) -> tuple[str, str, int]:
-        """The (account id, person id, number of identifiers) of an author, created if new."""
+    def _account(self, account: Account, item_url: str) -> tuple[str, str, int] | None:
+        """The (account id, person id, identifiers of the person) of an author, created if
+        new, joined to the persons its identifiers point to; None if the person was forgotten.
+        """
         key = account_key(account, item_url)
+        if self._forgotten_any and self._is_forgotten(key, account.identifiers):
+            return None
         row = self.conn.execute(
             "SELECT id, person_id, n_identifiers FROM accounts WHERE key = ?", (key,)
         ).fetchone()
         if row:
+            account_id, pid, n = row
             if account.name:
                 self.conn.execute(
                     "UPDATE accounts SET name = ?, name_folded = ? WHERE id = ? AND name != ?",
-                    (account.name, fold(account.name), row[0], account.name),
+                    (account.name, fold(account.name), account_id, account.name),
                 )
-            return row[0], row[1], row[2]
+            if len(account.identifiers) > n:  # the page now shows more: they join too
+                pid, n = self._add_identifiers(account_id, pid, account.identifiers)
+            elif n == 0:  # an anonymous account manually linked to an identified person
+                n = self.conn.execute(
+                    "SELECT max(n_identifiers) FROM accounts WHERE person_id = ? "
+                    "AND platform != 'watchlist'",
+                    (pid,),
+                ).fetchone()[0]
+            return account_id, pid, n
         account_id = short_hash(key, size=32)
-        pid = None
-        for ident in account.identifiers:
-            hit = self.conn.execute(
-                "SELECT a.person_id FROM identifiers i JOIN accounts a ON a.id = i.account_id "
-                "WHERE i.kind = ? AND i.value = ? LIMIT 1",
-                (ident.kind, ident.value),
-            ).fetchone()
-            if hit:
-                pid = hit[0]
-                break
-        if pid is None:
-            pid = new_person_id(key)
+        hits = list(
+            dict.fromkeys(p for ident in account.identifiers for p in self._persons_with(ident))
+        )
+        pid = self._survivor(hits) if hits else new_person_id(key)
+        if not hits:
             self._ensure_person(pid)
         self.conn.execute(
             "INSERT INTO accounts (id, key, site, platform, name, name_folded, profile_url, "
@@ -503,7 +626,197 @@ class Store:
             "INSERT OR IGNORE INTO identifiers (kind, value, account_id) VALUES (?, ?, ?)",
             [(i.kind, i.value, account_id) for i in account.identifiers],
         )
+        for other in hits:  # this account bridges persons: they are one
+            self._merge(pid, other)
         return account_id, pid, len(account.identifiers)
+
+    def _add_identifiers(
+        self, account_id: str, pid: str, identifiers: Sequence[Identifier]
+    ) -> tuple[str, int]:
+        known = set(
+            self.conn.execute(
+                "SELECT kind, value FROM identifiers WHERE account_id = ?", (account_id,)
+            ).fetchall()
+        )
+        fresh = [i for i in identifiers if (i.kind, i.value) not in known]
+        hits = list(dict.fromkeys(p for i in fresh for p in self._persons_with(i, exclude=pid)))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO identifiers (kind, value, account_id) VALUES (?, ?, ?)",
+            [(i.kind, i.value, account_id) for i in fresh],
+        )
+        n = len(known) + len(fresh)
+        self.conn.execute("UPDATE accounts SET n_identifiers = ? WHERE id = ?", (n, account_id))
+        if hits:
+            keep = self._survivor([pid, *hits])
+            for other in [pid, *hits]:
+                self._merge(keep, other)
+            pid = self.conn.execute(
+                "SELECT person_id FROM accounts WHERE id = ?", (account_id,)
+            ).fetchone()[0]
+        self._reclass(pid)
+        return pid, n
+
+    # --- manual identity decisions, forgetting ---------------------------------------------
+
+    def person_accounts(self, pid: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM accounts WHERE person_id = ? ORDER BY id", (pid,)
+            )
+        ]
+
+    def person_of_account(self, account_id: str) -> str:
+        return str(
+            self.conn.execute(
+                "SELECT person_id FROM accounts WHERE id = ?", (account_id,)
+            ).fetchone()[0]
+        )
+
+    def _decide(self, a: str, b: str, decision: str) -> None:
+        lo, hi = sorted((a, b))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO identity_decisions (a, b, decision, at) "
+            "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ'))",
+            (lo, hi, decision),
+        )
+
+    def link(self, a_accounts: Sequence[str], b_accounts: Sequence[str]) -> str:
+        """Make the persons of these accounts one (a manual link, kept across scans and
+        stronger than an earlier unlink between them). Returns the person id kept."""
+        with self.transaction():
+            for a in a_accounts:
+                for b in b_accounts:
+                    if a != b:
+                        self.conn.execute(
+                            "DELETE FROM identity_decisions WHERE a = ? AND b = ?", sorted((a, b))
+                        )
+            self._decide(a_accounts[0], b_accounts[0], "link")
+            pids = list(
+                dict.fromkeys(self.person_of_account(x) for x in (*a_accounts, *b_accounts))
+            )
+            keep = self._survivor(pids)
+            for other in pids:
+                self._merge(keep, other)
+            self._reclass(keep)
+            return keep
+
+    def unlink(self, a_accounts: Sequence[str], b_accounts: Sequence[str]) -> list[str]:
+        """Keep these accounts in different persons from now on (a manual unlink, kept
+        across scans); split their person if they share one. Returns the persons now."""
+        with self.transaction():
+            for a in a_accounts:
+                for b in b_accounts:
+                    if a != b:
+                        self._decide(a, b, "unlink")
+            pids = list(
+                dict.fromkeys(self.person_of_account(x) for x in (*a_accounts, *b_accounts))
+            )
+            for pid in pids:
+                self._resolve(pid)
+            return list(
+                dict.fromkeys(self.person_of_account(x) for x in (*a_accounts, *b_accounts))
+            )
+
+    def _resolve(self, pid: str) -> None:
+        """Group a person's accounts again from the evidence (manual links, shared
+        identifiers) under the manual unlinks, and split it where they now fall apart. The
+        group holding the member declaration, else the largest, keeps the person id."""
+        accounts = self.person_accounts(pid)
+        marks = ",".join("?" * len(accounts))
+        decisions = self.conn.execute(
+            f"SELECT a, b, decision FROM identity_decisions WHERE a IN ({marks}) "
+            f"AND b IN ({marks})",
+            [*accounts, *accounts],
+        ).fetchall()
+        links = [(a, b) for a, b, d in decisions if d == "link"]
+        cannot = [(a, b) for a, b, d in decisions if d == "unlink"]
+        by_ident: dict[tuple[str, str], list[str]] = {}
+        for kind, value, account_id in self.conn.execute(
+            f"SELECT kind, value, account_id FROM identifiers WHERE account_id IN ({marks}) "
+            f"ORDER BY kind, value, account_id",
+            accounts,
+        ):
+            by_ident.setdefault((kind, value), []).append(account_id)
+        for sharing in by_ident.values():
+            links.extend(itertools.pairwise(sharing))
+        groups = components(accounts, links, cannot=cannot)
+        if len(groups) == 1:
+            return
+        member_accounts = {
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM accounts WHERE id IN ({marks}) AND platform = 'watchlist'",
+                accounts,
+            )
+        }
+        keep = min(groups, key=lambda g: (not g & member_accounts, -len(g), min(g)))
+        for group in groups:
+            if group is keep:
+                continue
+            new_pid = new_person_id("split:" + min(group))
+            self._ensure_person(new_pid)
+            ids = sorted(group)
+            gmarks = ",".join("?" * len(ids))
+            self.conn.execute(
+                f"UPDATE accounts SET person_id = ? WHERE id IN ({gmarks})", [new_pid, *ids]
+            )
+            self.conn.execute(
+                f"UPDATE mentions SET person_id = ? WHERE person_id = ? AND account_id IN "
+                f"({gmarks})",
+                [new_pid, pid, *ids],
+            )
+            self._reclass(new_pid)
+        self._reclass(pid)
+
+    @staticmethod
+    def _forget_hash(text: str) -> str:
+        return hashlib.sha256(("ereput-forgotten\x1f" + text).encode()).hexdigest()
+
+    def _is_forgotten(self, key: str, identifiers: Sequence[Identifier]) -> bool:
+        hashes = [self._forget_hash("key:" + key)]
+        hashes += [self._forget_hash(f"id:{i.kind}:{i.value}") for i in identifiers]
+        marks = ",".join("?" * len(hashes))
+        return (
+            self.conn.execute(
+                f"SELECT 1 FROM forgotten WHERE hash IN ({marks}) LIMIT 1", hashes
+            ).fetchone()
+            is not None
+        )
+
+    def forget(self, pid: str) -> int:
+        """Erase a person: their mentions, accounts, identifiers and decisions. One-way
+        hashes of their account keys and identifiers are kept so that no later scan collects
+        them again. Returns the number of mentions erased."""
+        with self.transaction():
+            self.conn.execute("PRAGMA secure_delete = ON")  # no readable copy in free pages
+            accounts = self.conn.execute(
+                "SELECT id, key FROM accounts WHERE person_id = ?", (pid,)
+            ).fetchall()
+            ids = [a[0] for a in accounts]
+            marks = ",".join("?" * len(ids))
+            hashes = {self._forget_hash("key:" + key) for _, key in accounts}
+            for kind, value in self.conn.execute(
+                f"SELECT kind, value FROM identifiers WHERE account_id IN ({marks})", ids
+            ):
+                hashes.add(self._forget_hash(f"id:{kind}:{value}"))
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO forgotten (hash, at) "
+                "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ'))",
+                [(h,) for h in sorted(hashes)],
+            )
+            erased = self.conn.execute("DELETE FROM mentions WHERE person_id = ?", (pid,)).rowcount
+            self.conn.execute(f"DELETE FROM identifiers WHERE account_id IN ({marks})", ids)
+            self.conn.execute(
+                f"DELETE FROM identity_decisions WHERE a IN ({marks}) OR b IN ({marks})",
+                [*ids, *ids],
+            )
+            self.conn.execute("DELETE FROM accounts WHERE person_id = ?", (pid,))
+            self.conn.execute("DELETE FROM members WHERE person_id = ?", (pid,))
+            self.conn.execute("DELETE FROM persons WHERE id = ?", (pid,))
+        self.conn.execute("PRAGMA secure_delete = OFF")
+        self._forgotten_any = True
+        return erased
 
     # --- mentions ------------------------------------------------------------------------
 
@@ -574,7 +887,10 @@ class Store:
         n_identifiers = 0
         author_name = item.author.name if item.author else ""
         if item.author is not None:
-            account_id, person_id, n_identifiers = self._account(item.author, m.url)
+            found = self._account(item.author, m.url)
+            if found is None:  # a forgotten person: never collected again
+                return
+            account_id, person_id, n_identifiers = found
         role = roles.get(person_id or "")
         klass = author_class(role is not None, n_identifiers)
 
@@ -588,12 +904,16 @@ class Store:
                 return
             if (title, text, author_name or old_author) == (old_title, old_text, old_author):
                 return
+            # Language and sentiment were measured on the new text: kept only with it.
+            new_text = int(text == item.text)
             self.conn.execute(
                 "UPDATE mentions SET title = ?, text = ?, content_hash = ?, updated = ?, "
                 "account_id = coalesce(?, account_id), author_name = ?, "
                 "person_id = coalesce(?, person_id), author_class = CASE WHEN ? IS NULL "
                 "THEN author_class ELSE ? END, author_role = CASE WHEN ? IS NULL "
-                "THEN author_role ELSE ? END WHERE id = ?",
+                "THEN author_role ELSE ? END, "
+                "language = CASE WHEN ? THEN coalesce(?, language) ELSE language END, "
+                "sentiment = CASE WHEN ? THEN ? ELSE sentiment END WHERE id = ?",
                 (
                     title,
                     text,
@@ -606,6 +926,10 @@ class Store:
                     klass.value,
                     account_id,
                     role,
+                    new_text,
+                    m.language,
+                    new_text,
+                    m.sentiment,
                     old_id,
                 ),
             )
@@ -629,8 +953,8 @@ class Store:
                 utc_iso(m.published),
                 utc_iso(m.fetched),
                 int(m.undated),
-                item.language,
-                None,
+                m.language or item.language,
+                m.sentiment,
                 json.dumps(list(m.matched), ensure_ascii=False),
                 int(not m.matched),
                 author_name,
@@ -660,10 +984,35 @@ class Store:
             )
 
     def purge_older_than(self, watchlist: str, cutoff: datetime) -> int:
+        """Delete the watchlist's mentions published before `cutoff` (retention_days), and
+        the accounts left with no mention anywhere: an author is kept only while needed.
+        Member declarations and accounts named by a manual decision stay."""
+        at = utc_iso(cutoff)
+        touched = self.conn.execute(
+            "SELECT DISTINCT account_id, person_id FROM mentions WHERE watchlist = ? "
+            "AND published < ? AND account_id IS NOT NULL",
+            (watchlist, at),
+        ).fetchall()
         cur = self.conn.execute(
-            "DELETE FROM mentions WHERE watchlist = ? AND published < ?",
-            (watchlist, utc_iso(cutoff)),
+            "DELETE FROM mentions WHERE watchlist = ? AND published < ?", (watchlist, at)
         )
+        for account_id, pid in touched:
+            if self.conn.execute(
+                "SELECT 1 FROM mentions WHERE person_id = ? AND account_id = ? LIMIT 1",
+                (pid, account_id),
+            ).fetchone() or self.conn.execute(
+                "SELECT 1 FROM identity_decisions WHERE a = ?1 OR b = ?1 LIMIT 1", (account_id,)
+            ).fetchone():
+                continue
+            self.conn.execute("DELETE FROM identifiers WHERE account_id = ?", (account_id,))
+            self.conn.execute(
+                "DELETE FROM accounts WHERE id = ? AND platform != 'watchlist'", (account_id,)
+            )
+            self.conn.execute(
+                "DELETE FROM persons WHERE id = ?1 AND NOT EXISTS "
+                "(SELECT 1 FROM accounts WHERE person_id = ?1)",
+                (pid,),
+            )
         return cur.rowcount
 
     # --- reading -------------------------------------------------------------------------

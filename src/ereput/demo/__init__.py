@@ -174,6 +174,10 @@ def run_demo(
         from ereput.render.report import markdown_report
 
         console.file.write(markdown_report(data))
+    elif fmt == "html":
+        from ereput.render.html import html_report
+
+        console.file.write(html_report(data))
     else:
         print_text_report(data, console)
     if not quiet and db is None:

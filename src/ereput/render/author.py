@@ -11,6 +11,8 @@ from rich.text import Text
 
 from ereput.render.safe import one_line
 
+FLAG_STYLES = {"troll": "bold red", "invite": "bold green", "ambassador": "bold cyan"}
+
 
 def author_card(p: dict[str, Any]) -> Panel:
     head = Text(one_line(p["name"]) or "(no name)", style="bold")
@@ -28,11 +30,14 @@ def author_card(p: dict[str, Any]) -> Panel:
         facts.append(f" · first {p['first_seen'][:10]} · last {p['last_seen'][:10]}")
     if p["sentiment"] is not None:
         facts.append(f" · sentiment {p['sentiment']:+.2f}")
-    if p.get("reach") is not None:
-        facts.append(f" · reach {p['reach']}")
     lines.append(facts)
-    if p["flags"]:
-        lines.append(Text("flags: " + ", ".join(map(str, p["flags"])), style="yellow"))
+    if p.get("reach_explained"):
+        lines.append(Text(f"reach {p['reach_explained']}"))
+    for f in p.get("flags_why") or [{"flag": f, "why": ""} for f in p["flags"]]:
+        flag = Text(f"⚑ {f['flag']}", style=FLAG_STYLES.get(f["flag"], "yellow"))
+        if f["why"]:
+            flag.append(f": {f['why']}", style="default")
+        lines.append(flag)
     if p["identifiers"]:
         t = Table(box=None, show_header=False, pad_edge=False)
         t.add_column(style="dim")
@@ -58,11 +63,15 @@ def author_card(p: dict[str, Any]) -> Panel:
         )
     if p["recent"]:
         lines.append(Text("latest mentions", style="bold"))
+        t = Table(box=None, show_header=False, pad_edge=False)
+        t.add_column(no_wrap=True)
+        t.add_column(no_wrap=True, style="dim")
+        t.add_column(overflow="fold")
         for m in p["recent"]:
-            line = Text(f"  {m['published'][:10]} {m['space']:<9} ")
-            line.append(one_line(m["title"] or m["text"], 50))
-            line.append("\n    " + one_line(m["url"]), style="dim")
-            lines.append(line)
+            line = Text(one_line(m["title"] or m["text"], 56))
+            line.append("\n" + one_line(m["url"]), style="dim")
+            t.add_row(m["published"][:10], m["space"][:4], line)
+        lines.append(t)
     return Panel(Group(*lines), expand=False)
 
 

@@ -6,12 +6,14 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ereput.render.safe import markdown, markdown_url, one_line
 
 BARS = "▁▂▃▄▅▆▇█"
+PEOPLE_SHOWN = 25  # invitation candidates, trolls, ambassadors listed in md and html
 
 
 def sparkline(values: list[int]) -> str:
@@ -29,6 +31,61 @@ def _delta(now: int, before: int) -> str:
 
 def _sent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2f}"
+
+
+def _cell(r: dict[str, Any], space: str, klass: str) -> str:
+    """A grid cell with its change against the previous period, when known."""
+    now = r["quadrants"][space][klass]
+    before = r.get("previous", {}).get("quadrants")
+    return f"{now} ({now - before[space][klass]:+d})" if before else str(now)
+
+
+def gauge(active: int, limit: int, width: int = 30) -> str:
+    """The Dunbar threshold as a bar: filled up to the active members, `│` at the limit."""
+    scale = max(limit * 1.25, active, 1)
+    mark = min(width - 1, round(width * limit / scale))
+    filled = min(width, round(width * active / scale))
+    cells = ["█" if i < filled else "░" for i in range(width)]
+    cells[mark] = "┃" if mark >= filled else "╋"
+    return "".join(cells)
+
+
+def spike_marks(daily: list[dict[str, Any]]) -> str:
+    return "".join("▲" if d.get("spike") else " " for d in daily)
+
+
+def _reach(a: dict[str, Any]) -> str:
+    value = a.get("reach")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "n/a"
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}{suffix}"
+    return f"{value:g}"
+
+
+def _merge(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several days as one sparkline cell (a long period in 80 columns)."""
+    if len(days) == 1:
+        return days[0]
+    out: dict[str, Any] = {
+        k: sum(d.get(k, 0) for d in days) for k in ("community", "open", "negative")
+    }
+    out["spike"] = any(d.get("spike") for d in days)
+    return out
+
+
+def _why(x: dict[str, Any], limit: int) -> str:
+    return one_line(str(x.get("why") or ""), limit)
+
+
+def _md_links(urls: object) -> str:
+    """`[1](…) [2](…)`: http(s) targets only, with every character that could end the link
+    percent-encoded (`markdown_url`)."""
+    if not isinstance(urls, list):
+        return ""
+    safe = [u for u in (markdown_url(x) for x in urls if isinstance(x, str)) if u]
+    return " ".join(f"[{i}]({u})" for i, u in enumerate(safe, 1))
 
 
 def text_report(r: dict[str, Any]) -> RenderableType:
@@ -49,32 +106,53 @@ def text_report(r: dict[str, Any]) -> RenderableType:
         grid.add_column(c, justify="right")
     grid.add_column("sentiment", justify="right")
     for space in ("community", "open"):
-        q = r["quadrants"][space]
         grid.add_row(
             space,
-            str(q["member"]),
-            str(q["identified"]),
-            str(q["anonymous"]),
+            _cell(r, space, "member"),
+            _cell(r, space, "identified"),
+            _cell(r, space, "anonymous"),
             _sent(r["sentiment"][space]),
         )
     parts.append(grid)
 
     daily = r["daily"]
     vol = Text("Volume per day\n", style="bold")
+    width = 80 - 2 - 11 - 8  # the sparkline's room in 80 columns
+    step = max(1, -(-len(daily) // width))
+    shown = [_merge(daily[i : i + step]) for i in range(0, len(daily), step)]
     for space in ("community", "open"):
-        values = [d[space] for d in daily]
-        vol.append(f"  {space:<10} {sparkline(values)}  {sum(values)}\n")
+        values = [d[space] for d in shown]
+        vol.append(f"  {space:<10} {sparkline(values)}  {sum(d[space] for d in daily)}\n")
+    if any(d.get("negative") for d in daily):
+        values = [d.get("negative", 0) for d in shown]
+        vol.append(f"  {'negative':<10} ")
+        vol.append(sparkline(values), style="red")
+        vol.append(f"  {sum(d.get('negative', 0) for d in daily)}\n")
+    if any(d.get("spike") for d in daily):
+        vol.append(f"  {'spikes':<10} ")
+        vol.append(spike_marks(shown) + "\n", style="bold red")
     if daily:
         vol.append(f"  {'':<10} {daily[0]['date']} … {daily[-1]['date']}", style="dim")
+    for sp in r.get("spikes", []):
+        vol.append(
+            f"\n  ▲ {sp['date']} spike: {sp['mentions']} mentions ({sp.get('negative', 0)} "
+            f"negative), {'+'.join(sp.get('on', []))} > {sp.get('factor')}× 7-day average",
+            style="red",
+        )
     parts.append(vol)
 
     c = r["community"]
     comm = Text("Community\n", style="bold")
     roles = ", ".join(f"{k} {v}" for k, v in c["by_role"].items()) or "none"
-    gauge = f"{c['active_members']}/{c['dunbar_limit']}"
+    before = r.get("previous", {}).get("active_members")
+    change = "" if before is None else f", {c['active_members'] - before:+d} on the previous period"
+    comm.append(f"  active members: {c['active_members']}/{c['dunbar_limit']}{change}\n  ")
     comm.append(
-        f"  active members: {gauge} (Dunbar threshold"
-        f"{' PASSED' if c['over_limit'] else ' not reached'}); by role: {roles}"
+        gauge(c["active_members"], c["dunbar_limit"]),
+        style="red" if c["over_limit"] else "green",
+    )
+    comm.append(
+        f" Dunbar threshold {'PASSED' if c['over_limit'] else 'not reached'}\n  by role: {roles}"
     )
     parts.append(comm)
 
@@ -85,10 +163,11 @@ def text_report(r: dict[str, Any]) -> RenderableType:
     out.add_column("most mediatized", overflow="fold")
     out.add_column("mentions", justify="right")
     out.add_column("sources", justify="right")
+    out.add_column("reach", justify="right")
     for a in o["most_mediatized"][:5]:
-        out.add_row(Text(one_line(a["name"], 40)), str(a["mentions"]), str(a["sources"]))
+        out.add_row(Text(one_line(a["name"], 40)), str(a["mentions"]), str(a["sources"]), _reach(a))
     if not o["most_mediatized"]:
-        out.add_row("(no identified outside author)", "", "")
+        out.add_row("(no identified outside author)", "", "", "")
     parts.append(out)
     if o["new_authors"]:
         parts.append(
@@ -108,17 +187,28 @@ def text_report(r: dict[str, Any]) -> RenderableType:
         )
     parts.append(src)
 
-    act = Text("To act on\n", style="bold")
+    parts.append(Text("To act on", style="bold"))
     for key, label in (
         ("invite_candidates", "invite"),
         ("trolls", "trolls"),
         ("ambassadors", "ambassadors"),
     ):
         people = r[key]
-        act.append(f"  {label}: ")
-        act.append(", ".join(one_line(x["name"], 30) for x in people) if people else "none")
-        act.append("\n")
-    parts.append(act)
+        parts.append(Text(f"  {label}: " + ("" if people else "none")))
+        listing = Table.grid()
+        listing.add_column(overflow="fold")
+        for x in people[:8]:
+            line = Text(one_line(x["name"], 30) or "(no name)", style="bold")
+            if x.get("why"):
+                line.append(f" — {_why(x, 150)}")
+            links = [u for u in x.get("links") or [] if markdown_url(u)]
+            if links:
+                line.append(f"\n{one_line(links[0], 200)}", style="dim")
+            listing.add_row(line)
+        if len(people) > 8:
+            listing.add_row(Text(f"… and {len(people) - 8} more (--format json lists them all)"))
+        if people:
+            parts.append(Padding(listing, (0, 0, 0, 4)))
 
     if r["top_threads"]:
         th = Table(title="Top threads", box=box.SIMPLE_HEAD, title_justify="left")
@@ -148,23 +238,54 @@ def markdown_report(r: dict[str, Any]) -> str:
         "| space | member | identified | anonymous | sentiment |",
         "|---|---:|---:|---:|---:|",
     ]
+    before = r.get("previous", {})
     for space in ("community", "open"):
-        q = r["quadrants"][space]
+        was = before.get("sentiment", {}).get(space) if before.get("sentiment") else None
         lines.append(
-            f"| {space} | {q['member']} | {q['identified']} | {q['anonymous']} | "
-            f"{_sent(r['sentiment'][space])} |"
+            f"| {space} | {_cell(r, space, 'member')} | {_cell(r, space, 'identified')} | "
+            f"{_cell(r, space, 'anonymous')} | {_sent(r['sentiment'][space])}"
+            + (f" (was {_sent(was)})" if was is not None else "")
+            + " |"
         )
-    lines += ["", "## Volume per day", "", "| date | community | open |", "|---|---:|---:|"]
-    lines += [f"| {d['date']} | {d['community']} | {d['open']} |" for d in r["daily"]]
+    if before.get("quadrants"):
+        lines += ["", "In brackets: the change against the previous period."]
+    lines += [
+        "",
+        "## Volume per day",
+        "",
+        "| date | community | open | negative | |",
+        "|---|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {d['date']} | {d['community']} | {d['open']} | {d.get('negative', 0)} | "
+        f"{'**spike**' if d.get('spike') else ''} |"
+        for d in r["daily"]
+    ]
+    for sp in r.get("spikes", []):
+        if sp is r.get("spikes", [])[0]:
+            lines += ["", "Spikes:", ""]
+        lines.append(
+            f"- **{sp['date']}**: {sp['mentions']} mentions, {sp.get('negative', 0)} negative "
+            f"({' and '.join(sp.get('on', []))} over {sp.get('factor')}× the average of the "
+            f"7 days before: {sp.get('trailing_average')}). {_md_links(sp.get('links'))}".rstrip()
+        )
     c = r["community"]
     roles = ", ".join(f"{k}: {v}" for k, v in c["by_role"].items()) or "none"
+    was_active = before.get("active_members")
     lines += [
         "",
         "## Community",
         "",
         f"Active members: **{c['active_members']} / {c['dunbar_limit']}** "
-        f"(Dunbar threshold {'passed' if c['over_limit'] else 'not reached'}). "
-        f"By role: {roles}.",
+        f"(Dunbar threshold {'passed' if c['over_limit'] else 'not reached'})"
+        + (
+            ""
+            if was_active is None
+            else f", {c['active_members'] - was_active:+d} on the previous period"
+        )
+        + f". By role: {roles}.",
+        "",
+        f"`{gauge(c['active_members'], c['dunbar_limit'])}` (┃ = Dunbar threshold)",
         "",
     ]
     o = r["outside"]
@@ -174,17 +295,20 @@ def markdown_report(r: dict[str, Any]) -> str:
         "",
         f"Anonymous share of open space: {share}.",
         "",
-        "| most mediatized | mentions | sources |",
-        "|---|---:|---:|",
+        "| most mediatized | mentions | sources | reach | links |",
+        "|---|---:|---:|---:|---|",
     ]
     lines += [
-        f"| {markdown(a['name'])} | {a['mentions']} | {a['sources']} |"
+        f"| {markdown(a['name'])} | {a['mentions']} | {a['sources']} | {_reach(a)} | "
+        f"{_md_links(a.get('links'))} |"
         for a in o["most_mediatized"]
     ]
     if o["new_authors"]:
+        lines += ["", "New authors:", ""]
         lines += [
-            "",
-            "New authors: " + ", ".join(markdown(a["name"]) for a in o["new_authors"]) + ".",
+            f"- {markdown(a['name']) or '(no name)'} ({a['mentions']}) "
+            f"{_md_links(a.get('links'))}".rstrip()
+            for a in o["new_authors"]
         ]
     lines += ["", "| source | domain | mentions |", "|---|---|---:|"]
     lines += [
@@ -193,23 +317,29 @@ def markdown_report(r: dict[str, Any]) -> str:
     ]
     lines += ["", "## To act on", ""]
     for key, label in (
-        ("invite_candidates", "Invite"),
+        ("invite_candidates", "Invitation candidates"),
         ("trolls", "Trolls"),
         ("ambassadors", "Ambassadors"),
     ):
         people = r[key]
-        lines.append(
-            f"- **{label}**: "
-            + (
-                "; ".join(f"{markdown(x['name'])} ({markdown(x.get('why', ''))})" for x in people)
-                or "none"
+        lines.append(f"- **{label}**:" + ("" if people else " none"))
+        for x in people[:PEOPLE_SHOWN]:
+            why = markdown(str(x.get("why") or ""), 300)
+            links = _md_links(x.get("links"))
+            lines.append(
+                f"  - {markdown(x['name']) or '(no name)'}"
+                + (f" — {why}" if why else "")
+                + (f" {links}" if links else "")
             )
-        )
+        if len(people) > PEOPLE_SHOWN:
+            lines.append(f"  - … and {len(people) - PEOPLE_SHOWN} more (the JSON report lists all)")
     lines += ["", "## Top threads", ""]
     for x in r["top_threads"]:
         url = markdown_url(x["thread_url"])
         title = markdown(x["title"] or x["thread_url"], 120)
-        lines.append(f"- {title} — {x['mentions']} mentions" + (f" <{url}>" if url else ""))
+        lines.append(
+            (f"- [{title}]({url})" if url else f"- {title}") + f" — {x['mentions']} mentions"
+        )
     if not r["top_threads"]:
         lines.append("none")
     return "\n".join(lines) + "\n"

@@ -41,7 +41,8 @@ def to_csv(rows: Sequence[dict[str, Any]], *, dialect: str = "default") -> str:
     for r in flat:
         columns.extend(k for k in r if k not in columns)
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";" if dialect == "fr" else ",", lineterminator="\n")
+    # RFC 4180 line ends: then a cell holding a lone CR is quoted too (with "\n" it is not).
+    writer = csv.writer(buf, delimiter=";" if dialect == "fr" else ",", lineterminator="\r\n")
     writer.writerow(columns)
     for r in flat:
         writer.writerow([csv_cell(r.get(c)) if r.get(c) is not None else "" for c in columns])

@@ -33,8 +33,25 @@ def markdown_url(url: str | None) -> str:
     return re.sub(r"[\s<>()\[\]`\\]", lambda m: f"%{ord(m.group()):02X}", url)
 
 
+def http_url(url: str | None) -> str | None:
+    """A link target for HTML and Markdown reports: http(s) only (no `javascript:`, `data:`
+    or relative URL), no whitespace or control character; None when the URL is unfit."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")) or len(url) <= len("https://"):
+        return None
+    return re.sub(r"[\x00-\x20\x7f-\x9f\"'<>`]", lambda m: f"%{ord(m.group()):02X}", url)
+
+
+_CSV_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def csv_cell(value: object) -> object:
-    """A cell a spreadsheet would execute (=, +, -, @, tab, CR first) is prefixed with '."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """A cell a spreadsheet would execute (=, +, -, @, tab, CR first) is prefixed with ';
+    terminal escapes and bidi overrides are removed (tab, CR and LF are kept)."""
+    if isinstance(value, str):
+        value = _CSV_CONTROL.sub("", value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value

@@ -15,15 +15,18 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from ereput.dates import utc_iso
+from ereput.dates import now, utc_iso
 from ereput.errors import NotFoundError, UsageError
 from ereput.identifiers import acct_identifier, email_identifier, url_identifier
-from ereput.models import AuthorClass, Identifier, Space
+from ereput.models import AuthorClass, Identifier, Space, Watchlist
+from ereput.sentiment import label_of
+from ereput.services.people import activity, display_names, flags_of, window
 from ereput.store import MENTION_COLUMNS, Store
 from ereput.text import fold
 
 SPACES = tuple(s.value for s in Space)
 CLASSES = tuple(c.value for c in AuthorClass)
+FLAGS = ("troll", "invite", "ambassador")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def mention_json(row: Any) -> dict[str, Any]:
         "fetched": row["fetched"],
         "language": row["language"],
         "sentiment": row["sentiment"],
+        "sentiment_label": None if row["sentiment"] is None else label_of(row["sentiment"]),
         "matched": json.loads(row["matched"]),
         "context": bool(row["context"]),
         "author": {
@@ -248,8 +252,10 @@ def _candidate_names(store: Store, folded: str) -> list[str]:
     return sorted({r[0] for r in rows} - {""})
 
 
-def person_record(store: Store, person_id: str, watchlist: str, recent: int = 5) -> dict[str, Any]:
-    """Everything `author` shows of one person, in SPEC §4's keys."""
+def person_record(store: Store, person_id: str, wl: Watchlist, recent: int = 5) -> dict[str, Any]:
+    """Everything `author` shows of one person, in SPEC §4's keys; reach and flags are over
+    the rules' window ending now (SPEC §7 "Windows")."""
+    watchlist = wl.name
     accounts = store.query(
         "SELECT id, site, platform, name, profile_url FROM accounts WHERE person_id = ? "
         "ORDER BY platform = 'watchlist', name",
@@ -296,6 +302,9 @@ def person_record(store: Store, person_id: str, watchlist: str, recent: int = 5)
         "ORDER BY published DESC LIMIT ?",
         [watchlist, person_id, recent],
     )
+    lo, hi = window(wl)
+    act = activity(store, watchlist, lo, hi, [person_id]).get(person_id)
+    flags = flags_of(act, wl.rules) if act else []
     if member:
         klass, role, name = AuthorClass.MEMBER.value, member[0]["role"], member[0]["name"]
     else:
@@ -325,70 +334,181 @@ def person_record(store: Store, person_id: str, watchlist: str, recent: int = 5)
         "first_seen": stats["first"],
         "last_seen": stats["last"],
         "sentiment": stats["sentiment"],
-        "reach": None,
-        "flags": [],
+        "reach": act.reach if act else 0.0,
+        "reach_explained": act.reach_explained(wl.rules.window_days)
+        if act
+        else f"0: no mention in {wl.rules.window_days} days",
+        "flags": [f["flag"] for f in flags],
+        "flags_why": flags,
         "recent": [mention_json(r) for r in latest],
     }
 
 
-def lookup_author(store: Store, query: str, watchlist: str) -> list[dict[str, Any]]:
+def lookup_author(store: Store, query: str, wl: Watchlist) -> list[dict[str, Any]]:
     pids = find_persons(store, query)
     if not pids:
         raise NotFoundError(f"no author matches {query!r}")
-    return [person_record(store, pid, watchlist) for pid in pids]
+    return [person_record(store, pid, wl) for pid in pids]
 
 
 def rank_authors(
     store: Store,
-    watchlist: str,
+    wl: Watchlist,
     *,
     klass: str | None = None,
-    sort: str = "mentions",
+    flag: str | None = None,
+    sort: str = "reach",
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Persons ranked by mentions (reach and sentiment ranking use their own scores once
-    computed; until then reach ranks as mentions)."""
-    where, params = ["watchlist = ?", "person_id IS NOT NULL"], [watchlist]
-    if klass:
-        where.append("author_class = ?")
-        params.append(klass)
-    order = {"mentions": "n DESC", "reach": "n DESC", "sentiment": "s ASC NULLS LAST"}
+    """Persons active in the rules' window ending now, ranked by reach, mentions or
+    sentiment (most negative first), filtered by class and flag."""
+    order = {
+        "reach": lambda a: (-a.reach, -a.mentions, a.person_id),
+        "mentions": lambda a: (-a.mentions, -a.reach, a.person_id),
+        "sentiment": lambda a: (a.sentiment is None, a.sentiment or 0.0, a.person_id),
+    }
     if sort not in order:
         raise UsageError(f"--sort takes reach, mentions or sentiment, not {sort!r}")
-    sql = (
-        "SELECT person_id, count(*) AS n, avg(sentiment) AS s, max(published) AS last, "
-        "sum(space = 'community') AS community, sum(space = 'open') AS open, "
-        "count(DISTINCT source) AS sources, max(author_class) AS class, max(author_role) AS role "
-        f"FROM mentions WHERE {' AND '.join(where)} GROUP BY person_id "
-        f"ORDER BY {order[sort]}, last DESC"
-    )
+    if flag and flag not in FLAGS:
+        raise UsageError(f"--flag takes troll, invite or ambassador, not {flag!r}")
+    lo, hi = window(wl)
+    acts = [a for a in activity(store, wl.name, lo, hi).values() if not klass or a.klass == klass]
+    flags = {a.person_id: flags_of(a, wl.rules) for a in acts}
+    if flag:
+        acts = [a for a in acts if any(f["flag"] == flag for f in flags[a.person_id])]
+    acts.sort(key=order[sort])
     if limit:
-        sql += f" LIMIT {int(limit)}"
-    rows = store.query(sql, params)
-    out = []
-    for r in rows:
-        names = store.query(
-            "SELECT author_name, count(*) AS c FROM mentions WHERE watchlist = ? AND person_id = ?"
-            " GROUP BY author_name ORDER BY c DESC LIMIT 1",
-            [watchlist, r["person_id"]],
+        acts = acts[:limit]
+    names = display_names(store, wl.name, [a.person_id for a in acts])
+    return [
+        {
+            "person_id": a.person_id,
+            "name": names.get(a.person_id, ""),
+            "class": a.klass,
+            "role": a.role,
+            "mentions": a.mentions,
+            "by_space": {"community": a.community, "open": a.open},
+            "sources": a.sources,
+            "last_seen": a.last_seen,
+            "sentiment": a.sentiment,
+            "reach": a.reach,
+            "flags": [f["flag"] for f in flags[a.person_id]],
+        }
+        for a in acts
+    ]
+
+
+# --- identity actions ----------------------------------------------------------------------
+
+
+def resolve_accounts(store: Store, query: str) -> list[str]:
+    """The accounts a `link`/`unlink` argument names: the accounts holding an identifier
+    (or whose profile a URL is), a person's accounts, or the accounts showing a name when
+    they all belong to one person."""
+    q = query.strip()
+    ident = identifier_from_query(q)
+    if ident is not None:
+        rows = store.query(
+            "SELECT account_id FROM identifiers WHERE kind = ? AND value = ? ORDER BY 1",
+            [ident.kind, ident.value],
         )
-        member = store.query(
-            "SELECT name FROM members WHERE watchlist = ? AND person_id = ?",
-            [watchlist, r["person_id"]],
+        if not rows and ident.kind == "url":
+            rows = store.query("SELECT id FROM accounts WHERE profile_url = ?", [ident.value])
+        if not rows:
+            raise NotFoundError(f"no account has {ident.kind} {ident.value}")
+        return [r[0] for r in rows]
+    pids = find_persons(store, q)
+    if not pids:
+        raise NotFoundError(f"no author matches {query!r}")
+    if len(pids) > 1:
+        raise UsageError(
+            f"{query!r} matches {len(pids)} persons ({', '.join(pids[:5])}): "
+            "give a profile URL, a handle or a person_id"
         )
-        out.append(
+    return store.person_accounts(pids[0])
+
+
+def one_person(store: Store, query: str) -> str:
+    pids = find_persons(store, query)
+    if not pids:
+        raise NotFoundError(f"no author matches {query!r}")
+    if len(pids) > 1:
+        raise UsageError(
+            f"{query!r} matches {len(pids)} persons ({', '.join(pids[:5])}): "
+            "give a profile URL, a handle or a person_id"
+        )
+    return pids[0]
+
+
+def link(store: Store, a: str, b: str) -> str:
+    left, right = resolve_accounts(store, a), resolve_accounts(store, b)
+    return store.link(left, right)
+
+
+def unlink(store: Store, a: str, b: str) -> list[str]:
+    left, right = resolve_accounts(store, a), resolve_accounts(store, b)
+    if set(left) & set(right):
+        raise UsageError(f"{a!r} and {b!r} name the same account: nothing to unlink")
+    return store.unlink(left, right)
+
+
+def forget(store: Store, query: str) -> tuple[str, int]:
+    """Erase one person (never a declared member: the watchlist would declare them again)."""
+    pid = one_person(store, query)
+    declared = store.query("SELECT watchlist, name FROM members WHERE person_id = ?", [pid])
+    if declared:
+        raise UsageError(
+            f"{declared[0]['name']!r} is a declared member of watchlist "
+            f"{declared[0]['watchlist']!r}: remove them from the watchlist first"
+        )
+    return pid, store.forget(pid)
+
+
+def export(store: Store, query: str) -> dict[str, Any]:
+    """Everything stored about one person, in every watchlist (right of access)."""
+    pid = one_person(store, query)
+    accounts = []
+    for a in store.query(
+        "SELECT id, site, platform, name, profile_url FROM accounts WHERE person_id = ? "
+        "ORDER BY id",
+        [pid],
+    ):
+        idents = store.query(
+            "SELECT kind, value FROM identifiers WHERE account_id = ? ORDER BY kind, value",
+            [a["id"]],
+        )
+        accounts.append(
             {
-                "person_id": r["person_id"],
-                "name": member[0]["name"] if member else (names[0][0] if names else ""),
-                "class": r["class"],
-                "role": r["role"],
-                "mentions": r["n"],
-                "by_space": {"community": r["community"], "open": r["open"]},
-                "sources": r["sources"],
-                "last_seen": r["last"],
-                "sentiment": r["s"],
-                "reach": None,
-                "flags": [],
+                "account_id": a["id"],
+                "site": a["site"],
+                "platform": a["platform"],
+                "name": a["name"],
+                "profile_url": a["profile_url"],
+                "identifiers": [{"kind": i["kind"], "value": i["value"]} for i in idents],
             }
         )
-    return out
+    ids = [a["account_id"] for a in accounts]
+    marks = ",".join("?" * len(ids))
+    decisions = store.query(
+        f"SELECT a, b, decision, at FROM identity_decisions WHERE a IN ({marks}) "
+        f"OR b IN ({marks}) ORDER BY at",
+        [*ids, *ids],
+    )
+    members = store.query(
+        "SELECT watchlist, name, role FROM members WHERE person_id = ? ORDER BY watchlist", [pid]
+    )
+    mentions = store.query(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE person_id = ? ORDER BY published, id",
+        [pid],
+    )
+    created = store.query("SELECT created FROM persons WHERE id = ?", [pid])
+    return {
+        "person_id": pid,
+        "created": created[0][0] if created else None,
+        "exported": utc_iso(now()),
+        "note": "e-mail addresses are stored only as SHA-256 hashes (identifier kind 'email')",
+        "member_of": [dict(m) for m in members],
+        "accounts": accounts,
+        "identity_decisions": [dict(d) for d in decisions],
+        "mentions": [mention_json(m) for m in mentions],
+    }

@@ -10,14 +10,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ereput.dates import now, utc_iso
+from ereput.dates import now, parse_when, utc_iso
 from ereput.errors import UsageError
 from ereput.models import AuthorClass, Space, Watchlist
 from ereput.services.lookup import mention_json
+from ereput.services.people import report_people
+from ereput.spikes import find_spikes
 from ereput.store import MENTION_COLUMNS, Store
 from ereput.urls import host_of
 
 AMBASSADOR_ROLES = ("customer", "designer", "brand", "community_manager")
+SPIKE_TRAILING = 7  # days of trailing average a day's volume is compared with
+LINKS = 10  # links to mentions kept per person, spike day or thread in a report
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,8 @@ def period_for(
         return Period(start, nxt - timedelta(days=1), month)
     local_today = today or now().astimezone(ZoneInfo(tz)).date()
     if since or until:
-        try:
-            end = date.fromisoformat(until) if until else local_today
-            start = date.fromisoformat(since) if since else end - timedelta(days=6)
-        except ValueError:
-            raise UsageError("--since/--until take dates such as 2026-11-16") from None
+        end = _day(until, tz) if until else local_today
+        start = _day(since, tz) if since else end - timedelta(days=6)
         if end < start:
             raise UsageError("--until is before --since")
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
@@ -84,6 +85,16 @@ def period_for(
     start = this_monday - timedelta(days=7)
     iso = start.isocalendar()
     return Period(start, start + timedelta(days=6), f"{iso.year}-W{iso.week:02d}")
+
+
+def _day(text: str, tz: str) -> date:
+    """A `--since/--until` value as a day in the watchlist's time zone: `2026-11-16`, an
+    ISO-8601 timestamp, or `7d`/`2w` (SPEC §4)."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return parse_when(text, tz).astimezone(ZoneInfo(tz)).date()
 
 
 def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
@@ -105,16 +116,7 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     for r in q(f"SELECT space, avg(sentiment) {base} AND sentiment IS NOT NULL GROUP BY 1", args):
         sentiment[r[0]] = round(r[1], 3)
 
-    zone = ZoneInfo(wl.timezone)
-    days = [period.start + timedelta(days=i) for i in range(period.days)]
-    edges = [utc_iso(datetime.combine(d, time(), zone)) for d in days]
-    counts = {s.value: [0] * len(days) for s in Space}
-    for r in q(f"SELECT published, space {base}", args):
-        counts[r[1]][bisect.bisect_right(edges, r[0]) - 1] += 1
-    daily = [
-        {"date": d.isoformat(), "community": counts["community"][i], "open": counts["open"][i]}
-        for i, d in enumerate(days)
-    ]
+    daily, spikes = _daily(store, wl, period)
 
     top_sources = [
         {"source": r[0], "domain": host_of(r[1]) or "", "mentions": r[2]}
@@ -137,14 +139,8 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     )
     by_role = Counter(r["role"] for r in active)
 
-    # Outside: identified authors in open spaces.
-    outside = q(
-        f"SELECT person_id, max(author_name) AS name, count(*) AS n, "
-        f"count(DISTINCT source) AS sources {base} AND space = 'open' "
-        f"AND author_class = 'identified' GROUP BY person_id ORDER BY n DESC, sources DESC, name "
-        f"LIMIT 10",
-        args,
-    )
+    # Outside and to act on: reach and flags over the rules' window (services.people).
+    people = report_people(store, wl, lo, hi)
     new_authors = q(
         f"SELECT person_id, max(author_name) AS name, count(*) AS n {base} "
         f"AND author_class = 'identified' GROUP BY person_id "
@@ -154,29 +150,6 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
     )
     open_total = sum(quadrants["open"].values())
     anonymous_share = round(quadrants["open"]["anonymous"] / open_total, 3) if open_total else None
-
-    # Ambassadors: brand-side members speaking in open spaces within the rules' window.
-    window_lo = utc_iso(
-        datetime.fromisoformat(hi.replace("Z", "+00:00")) - timedelta(days=wl.rules.window_days)
-    )
-    marks = ",".join("?" * len(AMBASSADOR_ROLES))
-    ambassadors = [
-        {
-            "person_id": r[0],
-            "name": r[1],
-            "role": r[2],
-            "open_mentions": r[3],
-            "why": f"{r[2]} member with {r[3]} mention(s) in open spaces in the last "
-            f"{wl.rules.window_days} days",
-        }
-        for r in q(
-            f"SELECT m.person_id, m.name, m.role, count(*) FROM members m JOIN mentions x "
-            f"ON x.person_id = m.person_id AND x.watchlist = m.watchlist WHERE m.watchlist = ? "
-            f"AND x.space = 'open' AND x.published >= ? AND x.published < ? "
-            f"AND m.role IN ({marks}) GROUP BY m.person_id ORDER BY count(*) DESC",
-            [wl.name, window_lo, hi, *AMBASSADOR_ROLES],
-        )
-    ]
 
     threads = q(
         f"SELECT thread_url, count(*) AS n, sum(context) AS ctx {base} "
@@ -207,11 +180,16 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
             "end": period.end.isoformat(),
             "label": period.label,
         },
-        "previous": {"start": prev.start.isoformat(), "end": prev.end.isoformat()},
+        "previous": {
+            "start": prev.start.isoformat(),
+            "end": prev.end.isoformat(),
+            **_figures(store, wl, plo, phi),
+        },
         "totals": {"mentions": total, "previous": previous, "delta": total - previous},
         "quadrants": quadrants,
         "sentiment": sentiment,
         "daily": daily,
+        "spikes": spikes,
         "top_sources": top_sources,
         "top_domains": [{"domain": d, "mentions": n} for d, n in domains.most_common(10)],
         "community": {
@@ -221,27 +199,137 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
             "over_limit": len(active) > wl.community.dunbar_limit,
         },
         "outside": {
-            "most_mediatized": [
+            "most_mediatized": people["most_mediatized"],
+            "new_authors": [
                 {
                     "person_id": r["person_id"],
                     "name": r["name"],
                     "mentions": r["n"],
-                    "sources": r["sources"],
-                    "reach": None,
+                    "links": person_links(store, wl, r["person_id"], lo, hi),
                 }
-                for r in outside
-            ],
-            "new_authors": [
-                {"person_id": r["person_id"], "name": r["name"], "mentions": r["n"]}
                 for r in new_authors
             ],
             "anonymous_share": anonymous_share,
         },
-        "invite_candidates": [],
-        "trolls": [],
-        "ambassadors": ambassadors,
+        "invite_candidates": people["invite_candidates"],
+        "trolls": people["trolls"],
+        "ambassadors": people["ambassadors"],
+        "flag_counts": people["flag_counts"],
         "top_threads": top_threads,
     }
+
+
+def _figures(store: Store, wl: Watchlist, lo: str, hi: str) -> dict[str, Any]:
+    """The figures a report compares with the previous period: grid, sentiment, members."""
+    base = "FROM mentions WHERE watchlist = ? AND published >= ? AND published < ?"
+    args = [wl.name, lo, hi]
+    quadrants = {s.value: {c.value: 0 for c in AuthorClass} for s in Space}
+    sentiment: dict[str, float | None] = {s.value: None for s in Space}
+    negative = 0
+    for r in store.query(
+        f"SELECT space, author_class, count(*), sum(sentiment <= ?) {base} GROUP BY 1, 2",
+        [wl.rules.troll_max_sentiment, *args],
+    ):
+        quadrants[r[0]][r[1]] = r[2]
+        negative += r[3] or 0
+    for r in store.query(
+        f"SELECT space, avg(sentiment) {base} AND sentiment IS NOT NULL GROUP BY 1", args
+    ):
+        sentiment[r[0]] = round(r[1], 3)
+    active = store.query(
+        "SELECT count(DISTINCT m.person_id) FROM members m JOIN mentions x "
+        "ON x.person_id = m.person_id AND x.watchlist = m.watchlist "
+        "WHERE m.watchlist = ? AND x.published >= ? AND x.published < ?",
+        args,
+    )[0][0]
+    open_total = sum(quadrants["open"].values())
+    return {
+        "quadrants": quadrants,
+        "sentiment": sentiment,
+        "negative": negative,
+        "active_members": active,
+        "anonymous_share": (
+            round(quadrants["open"]["anonymous"] / open_total, 3) if open_total else None
+        ),
+    }
+
+
+def person_links(store: Store, wl: Watchlist, person_id: str, lo: str, hi: str) -> list[str]:
+    """URLs of a person's mentions between `lo` and `hi` (UTC), newest first, at most LINKS."""
+    rows = store.query(
+        "SELECT url FROM mentions WHERE person_id = ? AND watchlist = ? AND published >= ? "
+        "AND published < ? ORDER BY published DESC LIMIT ?",
+        [person_id, wl.name, lo, hi, LINKS],
+    )
+    return [r[0] for r in rows]
+
+
+def _daily(
+    store: Store, wl: Watchlist, period: Period
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Volume per day by space, negative volume (sentiment at or below the rules'
+    `troll_max_sentiment`, as the `spike` alert counts it), and the spike days
+    (`ereput.spikes`), each judged against the `SPIKE_TRAILING` days before it (days before
+    the period included)."""
+    zone = ZoneInfo(wl.timezone)
+    first = period.start - timedelta(days=SPIKE_TRAILING)
+    days = [first + timedelta(days=i) for i in range(period.days + SPIKE_TRAILING)]
+    edges = [utc_iso(datetime.combine(d, time(), zone)) for d in days]
+    _, hi = period.bounds(wl.timezone)
+    n = len(days)
+    counts = {s.value: [0] * n for s in Space}
+    negative = [0] * n
+    for r in store.query(
+        "SELECT published, space, sentiment FROM mentions WHERE watchlist = ? "
+        "AND published >= ? AND published < ?",
+        [wl.name, edges[0], hi],
+    ):
+        i = bisect.bisect_right(edges, r[0]) - 1
+        counts[r[1]][i] += 1
+        if r[2] is not None and r[2] <= wl.rules.troll_max_sentiment:
+            negative[i] += 1
+    total = [c + o for c, o in zip(counts["community"], counts["open"], strict=True)]
+    factor = wl.rules.spike_factor
+    k = SPIKE_TRAILING
+    on_volume = set(find_spikes(total[k:], factor=factor, trailing=k, history=total[:k]))
+    on_negative = set(find_spikes(negative[k:], factor=factor, trailing=k, history=negative[:k]))
+    daily: list[dict[str, Any]] = []
+    spikes: list[dict[str, Any]] = []
+    for j, d in enumerate(days[k:]):
+        i = j + k
+        kinds = [
+            kind for kind, hit in (("volume", on_volume), ("negative", on_negative)) if j in hit
+        ]
+        daily.append(
+            {
+                "date": d.isoformat(),
+                "community": counts["community"][i],
+                "open": counts["open"][i],
+                "negative": negative[i],
+                "spike": bool(kinds),
+            }
+        )
+        if not kinds:
+            continue
+        series = total if "volume" in kinds else negative
+        lo_day, hi_day = edges[i], edges[i + 1] if i + 1 < n else hi
+        links = store.query(
+            "SELECT url FROM mentions WHERE watchlist = ? AND published >= ? AND published < ? "
+            "ORDER BY coalesce(sentiment, 0), published LIMIT ?",
+            [wl.name, lo_day, hi_day, LINKS],
+        )
+        spikes.append(
+            {
+                "date": d.isoformat(),
+                "on": kinds,
+                "mentions": total[i],
+                "negative": negative[i],
+                "trailing_average": round(sum(series[i - k : i]) / k, 2),
+                "factor": factor,
+                "links": [r[0] for r in links],
+            }
+        )
+    return daily, spikes
 
 
 def period_mentions(store: Store, wl: Watchlist, period: Period) -> list[dict[str, Any]]:

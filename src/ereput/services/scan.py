@@ -28,8 +28,10 @@ from ereput.dates import from_iso, now, plausible, utc_iso
 from ereput.errors import RetryLater, SourceError, UsageError
 from ereput.fetchers.base import ReadResult
 from ereput.http import ROBOTS_MAX_AGE, HttpClient
+from ereput.language import detect_language
 from ereput.matching import QueryMatcher, compile_query
 from ereput.models import FetchLimits, Item, Source, Space, Watchlist
+from ereput.sentiment import sentiment
 from ereput.store import Mention, SaveCounts, Store
 from ereput.urls import canonical_url
 
@@ -52,6 +54,8 @@ class ScanSummary:
     updated: int = 0
     not_modified: int = 0
     duration_s: float = 0.0
+    # services.alerts.AlertsSummary.to_json(): {"sent", "pending", "failed"}
+    alerts: dict[str, Any] = field(default_factory=lambda: {"sent": 0, "pending": 0, "failed": []})
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,7 @@ class ScanSummary:
             "updated": self.updated,
             "not_modified": self.not_modified,
             "duration_s": round(self.duration_s, 3),
+            "alerts": self.alerts,
         }
 
 
@@ -134,19 +139,38 @@ def classify(
         if item is None or item.url in seen:
             continue
         seen.add(item.url)
-        # `languages` keeps items in those languages; an item whose language is unknown is
-        # kept (a detector assigns one to every item in a later release).
-        if languages and item.language and item.language[:2].lower() not in languages:
-            continue
         space = space_of(wl, source, item.url)
         matched = tuple(matcher.match(item.title, item.text))
+        if not (matched or space is Space.COMMUNITY or item.thread_url):
+            continue
+        # Only items that may be stored are read for language and sentiment.
+        words = _own_words(item)
+        language = detect_language(words, item.language)
+        # `languages` keeps items in those languages; an item whose language stays unknown
+        # (a few words, no language declared by its feed) is kept.
+        if languages and language and language not in languages:
+            continue
         if matched and item.thread_url is None:
             sel.matched_roots.add(item.url)
+        felt = sentiment(words, language)
+        mention = _mention(
+            wl, source, item, space, matched, fetched, language, felt.score if felt else None
+        )
         if matched or space is Space.COMMUNITY:
-            sel.picked.append(_mention(wl, source, item, space, matched, fetched))
-        elif item.thread_url:
-            sel.waiting.append(_mention(wl, source, item, space, (), fetched))
+            sel.picked.append(mention)
+        else:
+            sel.waiting.append(mention)
     return sel
+
+
+def _own_words(item: Item) -> str:
+    """What the item's author wrote: its text, after its title when it starts a thread (a
+    reply's title is its thread's: "Re: …", "Comment on …"). Language and sentiment read
+    only its start."""
+    text = item.text[:4000]
+    if item.thread_url is None and item.title:
+        return f"{item.title}.\n{text}" if text else item.title
+    return text or item.title
 
 
 def select_mentions(
@@ -184,6 +208,8 @@ def _mention(
     space: Space,
     matched: tuple[str, ...],
     fetched: datetime,
+    language: str | None = None,
+    sentiment: float | None = None,
 ) -> Mention:
     dated = plausible(item.published, fetched)
     return Mention(
@@ -197,6 +223,8 @@ def _mention(
         published=item.published if dated and item.published else fetched,
         undated=not dated,
         fetched=fetched,
+        language=language,
+        sentiment=sentiment,
     )
 
 
@@ -269,6 +297,11 @@ async def run_scan(
             if not result.not_modified:
                 mentions = sel.resolve(lambda urls: store.stored_threads(wl.name, urls))
                 counts = store.save_mentions(mentions)
+                # In this transaction: a mention is never stored without its alerts.
+                if wl.alerts.on:
+                    from ereput.services import alerts  # scan workers never need it
+
+                    alerts.queue_mention_alerts(store, wl, counts.new_ids)
             store.record_success(wl.name, source.name, result.state, fetched)
         return counts
 
@@ -362,6 +395,14 @@ async def run_scan(
             cutoff = now() - timedelta(days=wl.retention_days)
             with store.transaction():
                 store.purge_older_than(wl.name, cutoff)
+    from ereput.services import alerts
+
+    try:
+        summary.alerts = (await asyncio.to_thread(alerts.after_scan, store, watchlists)).to_json()
+    except sqlite3.Error as e:  # queued alerts stay queued for the next scan
+        error = f"could not read the alert queue: {e}"
+        names = ",".join(wl.name for wl in watchlists)
+        summary.alerts["failed"].append({"watchlist": names, "channel": "outbox", "error": error})
     summary.duration_s = time.monotonic() - started
     return summary
 
