@@ -2,12 +2,27 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The real local HTTP server (tests/httpserver.py) as fixtures for every test module.
 pytest_plugins = ["httpserver"]
+
+# Property-based tests are deterministic by default (the same examples on every run, so CI
+# is reproducible); `HYPOTHESIS_PROFILE=explore` draws new ones, more of them, and saves
+# failures in .hypothesis/.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shared real-world corpus, read in place beside the checkout (never copied in).

@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import mimetypes
 import os
+import select
 import socket
 import socketserver
 import struct
@@ -119,7 +120,7 @@ class HTTPTestServer:
         self.max_in_flight: dict[str, int] = {}  # per Host header
         self.last_modified = LAST_MODIFIED
         self.stopping = threading.Event()
-        self._in_flight: dict[str, int] = {}
+        self._in_flight: dict[str, dict[int, socket.socket]] = {}  # per Host: handlers
         self._lock = threading.Lock()
         self._httpd = _Server((host, 0), _Handler)
         self._httpd.owner = self
@@ -169,17 +170,20 @@ class HTTPTestServer:
 
     # --- called from handler threads -------------------------------------------------------
 
-    def _enter(self, request: Request) -> None:
+    def _enter(self, request: Request, conn: socket.socket) -> None:
         with self._lock:
             self.log.append(request)
-            n = self._in_flight.get(request.host, 0) + 1
-            self._in_flight[request.host] = n
+            active = self._in_flight.setdefault(request.host, {})
+            active[id(request)] = conn
+            # A handler still stalling or dripping for a client that has hung up is not
+            # in flight for that client: count only the connections it keeps open.
+            n = sum(c is conn or not _client_gone(c) for c in active.values())
             self.max_in_flight[request.host] = max(self.max_in_flight.get(request.host, 0), n)
 
     def _leave(self, request: Request) -> None:
         with self._lock:
             request.ended = time.monotonic()
-            self._in_flight[request.host] -= 1
+            self._in_flight[request.host].pop(id(request), None)
 
     def _answer(self, request: Request) -> Response:
         path = request.path
@@ -267,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
             started=time.monotonic(),
         )
-        owner._enter(request)
+        owner._enter(request, self.connection)
         try:
             self._send(owner._answer(request), request)
         except OSError:  # the client hung up (BrokenPipe, ConnectionReset…)
@@ -275,9 +279,19 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             owner._leave(request)
 
+    def _stall(self, seconds: float) -> bool:
+        """Wait before answering; True when the server stops or the client hangs up first
+        (so that `max_in_flight` counts what the client really has in flight)."""
+        owner = self.server.owner
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if owner.wait(min(left, 0.02)) or _client_gone(self.connection):
+                return True
+        return False
+
     def _send(self, answer: Response, request: Request) -> None:
         owner = self.server.owner
-        if answer.stall and owner.wait(answer.stall):
+        if answer.stall and self._stall(answer.stall):
             self.close_connection = True
             return
         status, headers = answer.status, dict(answer.headers)
@@ -321,6 +335,16 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.reset:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             os.close(self.connection.detach())  # linger 0: close sends RST, not FIN
+
+
+def _client_gone(conn: socket.socket) -> bool:
+    """True once the client has closed its side (a readable socket with nothing to read),
+    or the handler has closed the socket itself."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):  # ValueError: detached (fileno -1) by a reset
+        return True
 
 
 def _not_modified(headers: dict[str, str], etag: str, last_modified: str) -> bool:

@@ -78,6 +78,13 @@ _AUTHOR_RUN = re.compile(
     rf"([^<\]]{{{MAX_RUN + 1},}})",
     re.I,
 )
+_AUTHOR_OPEN = re.compile(
+    r"<((?:[\w.-]{1,40}:)?(?:author|name|creator|email|contributor|publisher"
+    r"|managingEditor|webMaster|owner))\b[^<>]*(?<!/)>",
+    re.I,
+)
+MAX_AUTHOR_CONTENT = 4 * MAX_RUN  # an author element's content, markup included
+_MARKUP_PIECE = re.compile(r"<!\[CDATA\[|\]\]>|<!--.*?(?:-->|$)|<\?.*?(?:\?>|$)|<[^<>]*>", re.S)
 # Reddit RSS names the submitter only in the description: "submitted by <a href=…/user/X>".
 _REDDIT_USER_URL = re.compile(r"https?://(?:[\w-]+\.)*reddit\.com/(?:user|u)/([\w-]{2,64})/?")
 _SUBMITTED_BY = re.compile(r"submitted\s+by\s*$", re.I)
@@ -203,16 +210,50 @@ def _codec(label: str) -> str | None:
 
 
 def bound_author_runs(text: str) -> str:
-    """Cut over-long text runs of author, name, creator, e-mail… elements to MAX_RUN."""
+    """Cut over-long text runs of author, name, creator, e-mail… elements to MAX_RUN.
+
+    Runs split by markup (`aaa<!---->aaa`, `aaa<b/>aaa`, `aaa<?x?>aaa`) are joined again
+    by the XML readers, so a leaf author element whose content is still long is flattened
+    to its text and cut too."""
 
     def cut(match: re.Match[str]) -> str:
-        run = match[2][:MAX_RUN]
-        amp = run.rfind("&")
-        if amp > run.rfind(";"):  # do not leave half an entity reference behind
-            run = run[:amp]
-        return match[1] + run
+        return match[1] + _cut_run(match[2])
 
-    return _AUTHOR_RUN.sub(cut, text)
+    return _bound_author_elements(_AUTHOR_RUN.sub(cut, text))
+
+
+def _cut_run(run: str) -> str:
+    run = run[:MAX_RUN]
+    amp = run.rfind("&")
+    if amp > run.rfind(";"):  # do not leave half an entity reference behind
+        run = run[:amp]
+    return run
+
+
+def _bound_author_elements(text: str) -> str:
+    """Leaf author-ish elements with over MAX_AUTHOR_CONTENT characters of content: their
+    markup is dropped and the text cut to MAX_RUN (containers such as Atom's `<author>` are
+    left to their children). Linear: each element's end is searched for once."""
+    out: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()  # names with no end tag after some point: none further on
+    while (m := _AUTHOR_OPEN.search(text, pos)) is not None:
+        name = m[1].lower()
+        close = None
+        if name not in unclosed:
+            close = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(text, m.end())
+            if close is None:
+                unclosed.add(name)
+        content = text[m.end() : close.start()] if close else ""
+        if len(content) <= MAX_AUTHOR_CONTENT or _AUTHOR_OPEN.search(content):
+            out.append(text[pos : m.end()])
+            pos = m.end()
+            continue
+        flat = _MARKUP_PIECE.sub("", content).replace("<", "").replace(">", "")
+        out.append(text[pos : m.end()] + _cut_run(flat))
+        pos = close.start() if close else len(text)
+    out.append(text[pos:])
+    return "".join(out) if out[:-1] else text
 
 
 def _root_name(text: str) -> str:
@@ -416,11 +457,24 @@ def _html_fragment(html: str) -> lxml.html.HtmlElement | None:
 
 
 def _text_of(root: lxml.html.HtmlElement) -> str:
+    """The text content with a space on both sides of each block, so that words on either
+    side stay apart. Read, never written back: lxml refuses to set text holding control
+    characters that it parsed from character references (`&#8;`)."""
     lxml.etree.strip_elements(root, "script", "style", "template", with_tail=False)
-    for element in root.iter(*_BLOCKS):  # words on both sides of a block stay apart
-        element.tail = " " + (element.tail or "")
-        element.text = " " + (element.text or "")
-    return str(root.text_content())
+    parts: list[str] = []
+    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
+        block = element.tag in _BLOCK_SET
+        if event == "start":
+            if block:
+                parts.append(" ")
+            if element.text and isinstance(element.tag, str):  # not a comment's text
+                parts.append(element.text)
+        elif element is not root:
+            if block:
+                parts.append(" ")
+            if element.tail:
+                parts.append(element.tail)
+    return "".join(parts)
 
 
 def plain_text(value: Any, is_html: bool, limit: int = MAX_TEXT) -> str:
@@ -560,14 +614,18 @@ def _parse_xml_feed(text: str, url: str, now: datetime) -> ParsedFeed:
                 raise
     if parsed is None:
         parser = "feedparser"
-        parsed = feedparser.parse(
-            io.BytesIO(data),
-            # No content-location: feedparser would resolve ids ("t3_abc") as relative URIs
-            # too; links are resolved against the feed URL in `item_url` instead.
-            response_headers={"content-type": "application/xml; charset=utf-8"},
-            resolve_relative_uris=False,
-            sanitize_html=False,
-        )
+        try:
+            parsed = feedparser.parse(
+                io.BytesIO(data),
+                # No content-location: feedparser would resolve ids ("t3_abc") as relative
+                # URIs too; links are resolved against the feed URL in `item_url` instead.
+                response_headers={"content-type": "application/xml; charset=utf-8"},
+                resolve_relative_uris=False,
+                sanitize_html=False,
+            )
+        except Exception as exc:  # its loose parser trips on some broken markup (fuzzing
+            # found KeyError in media:player, UnicodeEncodeError on `&#xD800;`)
+            raise ParseError(f"not a feed: unreadable ({type(exc).__name__})") from exc
     if not parsed.get("version"):
         return _html_alternate(text, url)
     feed = parsed["feed"]
