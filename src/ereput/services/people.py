@@ -83,6 +83,12 @@ def window(wl: Watchlist, at: datetime | None = None) -> tuple[str, str]:
     return utc_iso(end - timedelta(days=wl.rules.window_days)), utc_iso(end)
 
 
+# The host of a URL in SQL: what lies between "://" and the next "/".
+_REST = "substr(url, instr(url, '://') + 3)"
+_HOST = f"lower(substr({_REST}, 1, instr({_REST} || '/', '/') - 1))"
+_CHUNK = 500
+
+
 def activity(
     store: Store,
     watchlist: str,
@@ -91,18 +97,49 @@ def activity(
     person_ids: Sequence[str] | None = None,
 ) -> dict[str, Activity]:
     """Each person's activity in [lo, hi): counts, sources, domains, sentiment, replies
-    received from others in the window, and their latest mention URLs."""
+    received from others in the window; `person_ids` limits it to those persons.
+
+    Two passes over the window for everyone (a million-mention database's month: 0.7 s);
+    along the (person_id, watchlist, published) index for a few."""
     where = "watchlist = ? AND published >= ? AND published < ? AND person_id IS NOT NULL"
-    params: list[Any] = [watchlist, lo, hi]
-    if person_ids is not None:
-        if not person_ids:
-            return {}
-        where += f" AND person_id IN ({','.join('?' * len(person_ids))})"
-        params.extend(person_ids)
-    # The host of a URL in SQL: what lies between "://" and the next "/".
-    rest = "substr(url, instr(url, '://') + 3)"
-    host = f"substr({rest}, 1, instr({rest} || '/', '/') - 1)"
-    acts = {
+    if person_ids is None:
+        acts = _counts(store, where, [watchlist, lo, hi])
+        # Replies of the window, credited to their parent's author: the parent is found by
+        # its mention id (a hash of its URL), which SQLite computes through ours.
+        store.conn.create_function("ereput_mention_id", 2, Store.mention_id, deterministic=True)
+        replies = store.conn.execute(
+            "SELECT p.person_id, count(*) FROM mentions r JOIN mentions p "
+            "ON p.id = ereput_mention_id(r.watchlist, r.parent_url) "
+            f"WHERE {' AND '.join('r.' + c for c in where.split(' AND '))} "
+            "AND r.parent_url IS NOT NULL AND p.person_id IS NOT r.person_id "
+            "GROUP BY p.person_id",
+            [watchlist, lo, hi],
+        ).fetchall()
+    else:
+        acts, replies = {}, []
+        for i in range(0, len(person_ids), _CHUNK):
+            chunk = list(person_ids[i : i + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            acts.update(
+                _counts(store, f"{where} AND person_id IN ({marks})", [watchlist, lo, hi, *chunk])
+            )
+            replies += store.conn.execute(
+                "SELECT p.person_id, count(*) FROM mentions p JOIN mentions r "
+                "ON r.watchlist = p.watchlist AND r.parent_url = p.url "
+                f"WHERE p.person_id IN ({marks}) AND p.watchlist = ? "
+                # `+`: replies are found by their parent (mentions_parent), not by date.
+                "AND +r.published >= ? AND +r.published < ? AND r.person_id IS NOT p.person_id "
+                "GROUP BY p.person_id",
+                [*chunk, watchlist, lo, hi],
+            ).fetchall()
+    for pid, n in replies:
+        if pid in acts:
+            acts[pid].replies = n
+    return acts
+
+
+def _counts(store: Store, where: str, params: list[Any]) -> dict[str, Activity]:
+    return {
         r[0]: Activity(
             r[0],
             mentions=r[1],
@@ -118,36 +155,12 @@ def activity(
         )
         for r in store.conn.execute(
             "SELECT person_id, count(*), sum(space = 'open'), count(DISTINCT source), "
-            f"count(DISTINCT lower({host})), sum(sentiment), count(sentiment), max(published), "
+            f"count(DISTINCT {_HOST}), sum(sentiment), count(sentiment), max(published), "
             f"max(author_class), max(author_role) FROM mentions WHERE {where} "
             "GROUP BY person_id",
             params,
         )
     }
-    replies: Counter[tuple[str, str]] = Counter(
-        {
-            (r[0], r[1]): r[2]
-            for r in store.conn.execute(
-                f"SELECT parent_url, person_id, count(*) FROM mentions WHERE {where} "
-                "AND parent_url IS NOT NULL GROUP BY parent_url, person_id",
-                params,
-            )
-        }
-    )
-    if person_ids is None:
-        _replies_from_window(store, watchlist, acts, replies)
-    else:
-        for pid, n in store.conn.execute(
-            "SELECT p.person_id, count(*) FROM mentions p JOIN mentions r "
-            "ON r.watchlist = p.watchlist AND r.parent_url = p.url "
-            f"WHERE p.watchlist = ? AND p.person_id IN ({','.join('?' * len(person_ids))}) "
-            "AND r.published >= ? AND r.published < ? AND r.person_id IS NOT p.person_id "
-            "GROUP BY p.person_id",
-            [watchlist, *person_ids, lo, hi],
-        ):
-            if pid in acts:
-                acts[pid].replies = n
-    return acts
 
 
 def add_links(store: Store, watchlist: str, lo: str, hi: str, acts: Iterable[Activity]) -> None:
@@ -161,28 +174,6 @@ def add_links(store: Store, watchlist: str, lo: str, hi: str, acts: Iterable[Act
                 (a.person_id, watchlist, lo, hi, LINKS),
             )
         ]
-
-
-def _replies_from_window(
-    store: Store, watchlist: str, acts: dict[str, Activity], replies: Counter[tuple[str, str]]
-) -> None:
-    """Credit each reply of the window to the author of its parent, found by the parent's
-    mention id (a hash of its URL): one primary-key look-up per parent, no join."""
-    parents = sorted({url for url, _ in replies})
-    author: dict[str, str] = {}
-    for i in range(0, len(parents), 500):
-        chunk = parents[i : i + 500]
-        ids = [Store.mention_id(watchlist, u) for u in chunk]
-        for url, pid in store.conn.execute(
-            f"SELECT url, person_id FROM mentions WHERE id IN ({','.join('?' * len(ids))})",
-            ids,
-        ):
-            if pid:
-                author[url] = pid
-    for (url, replier), n in replies.items():
-        pid = author.get(url)
-        if pid and pid != replier and pid in acts:
-            acts[pid].replies += n
 
 
 def flags_of(a: Activity, rules: Rules) -> list[dict[str, str]]:
@@ -374,7 +365,6 @@ def report_people(
     of open spaces in the period, ranked by reach; invitation candidates, trolls and
     ambassadors flagged over the rules' window ending with the period (SPEC §7)."""
     wlo, _ = window(wl, datetime.fromisoformat(hi.replace("Z", "+00:00")))
-    acts = activity(store, wl.name, wlo, hi)
     in_period = {
         r[0]: (r[1], r[2])
         for r in store.conn.execute(
@@ -384,6 +374,9 @@ def report_people(
             (wl.name, lo, hi),
         )
     }
+    # Everyone in the window, in three passes over it: measured faster on a million
+    # mentions than narrowing to the persons a report may show and reading them one by one.
+    acts = activity(store, wl.name, wlo, hi)
     mediatized = sorted(
         (a for pid, a in acts.items() if in_period.get(pid, (0, 0))[1]),
         key=lambda a: (-a.reach, -a.mentions, a.person_id),
