@@ -417,18 +417,11 @@ def resolve_accounts(store: Store, query: str) -> list[str]:
         if not rows:
             raise NotFoundError(f"no account has {ident.kind} {ident.value}")
         return [r[0] for r in rows]
-    pids = find_persons(store, q)
-    if not pids:
-        raise NotFoundError(f"no author matches {query!r}")
-    if len(pids) > 1:
-        raise UsageError(
-            f"{query!r} matches {len(pids)} persons ({', '.join(pids[:5])}): "
-            "give a profile URL, a handle or a person_id"
-        )
-    return store.person_accounts(pids[0])
+    return store.person_accounts(one_person(store, q))
 
 
 def one_person(store: Store, query: str) -> str:
+    """The one person a look-up names; an ambiguous name is refused with its candidates."""
     pids = find_persons(store, query)
     if not pids:
         raise NotFoundError(f"no author matches {query!r}")

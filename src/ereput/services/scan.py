@@ -334,7 +334,10 @@ async def run_scan(
             notify(
                 "done",
                 label,
-                "not modified" if result.not_modified else f"{len(result.items)} items",
+                # (the items themselves were dropped before queueing, to bound memory)
+                "not modified"
+                if result.not_modified
+                else f"{counts.new} new, {counts.updated} updated",
             )
 
     async def read_one(ctx: _Context, wl: Watchlist, source: Source) -> None:
