@@ -169,7 +169,8 @@ def test_link_and_unlink_survive_a_rescan_and_win_over_identifiers(store):
     one = mention("https://x.example/1", acct("x.example", "Léa", U1))
     two = mention("https://y.example/2", acct("y.example", "Léa B.", U2))
     save(store, one, two)
-    kept = lookup.link(store, U1.value, U2.value)
+    kept, were_two = lookup.link(store, U1.value, U2.value)
+    assert were_two
     assert person(store, "https://x.example/1") == person(store, "https://y.example/2") == kept
     save(store, one, two)  # a re-scan
     assert person(store, "https://x.example/1") == person(store, "https://y.example/2") == kept
@@ -183,8 +184,21 @@ def test_link_and_unlink_survive_a_rescan_and_win_over_identifiers(store):
     assert person(store, "https://x.example/1") == kept  # the larger group keeps the id
 
     # A manual link again wins over the earlier unlink.
-    lookup.link(store, U1.value, U2.value)
+    assert lookup.link(store, U1.value, U2.value)[1]
+    assert lookup.link(store, U1.value, U2.value) == (kept, False)  # already one
     assert person(store, "https://x.example/1") == person(store, "https://y.example/2")
+
+
+def test_persons_linked_by_their_names_can_be_unlinked_by_the_same_names(store):
+    save(
+        store,
+        mention("https://x.example/1", acct("x.example", "Léa Moreau", U1)),
+        mention("https://y.example/2", acct("y.example", "Nicolas", U2)),
+    )
+    lookup.link(store, "Léa Moreau", "Nicolas")
+    assert person(store, "https://x.example/1") == person(store, "https://y.example/2")
+    lookup.unlink(store, "Léa Moreau", "Nicolas")
+    assert person(store, "https://x.example/1") != person(store, "https://y.example/2")
 
 
 def test_link_refuses_an_ambiguous_name(store):

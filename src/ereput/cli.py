@@ -378,8 +378,10 @@ def author(
     watchlist_name: WatchlistName = None,
     as_json: AsJson = False,
 ) -> None:
-    """Who is this author? Identifiers, accounts, class and role, counts, reach, flags,
-    recent mentions. Also: link/unlink two accounts, forget or export a person."""
+    """Look up a person; also: link, unlink, forget, export.
+
+    Shows identifiers, accounts, class and role, counts, reach, flags and recent mentions.
+    """
     from ereput.render.author import print_author_card
 
     words = list(words or [])
@@ -428,8 +430,11 @@ def _author_action(action: str, args: list[str], yes: bool) -> None:
             _say(f"forgot {pid}: {erased} mention(s) erased; they will not be collected again")
         elif action == "link":
             store.lock()
-            pid = lookup.link(store, args[0], args[1])
-            _say(f"linked: one person {pid} (kept across scans)")
+            pid, were_two = lookup.link(store, args[0], args[1])
+            if were_two:
+                _say(f"linked: one person {pid} (kept across scans)")
+            else:
+                _say(f"already one person {pid}; the link is recorded (kept across scans)")
         else:
             store.lock()
             pids = lookup.unlink(store, args[0], args[1])

@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 DEFAULT_FACTOR = 2.0
+TRAILING = 7  # days of trailing average a day is compared with (report and alerts)
+MINIMUM = 3  # a day with fewer mentions is never a spike
 
 
 def find_spikes(
     counts: Sequence[int],
     *,
     factor: float = DEFAULT_FACTOR,
-    trailing: int = 7,
-    minimum: int = 3,
+    trailing: int = TRAILING,
+    minimum: int = MINIMUM,
     history: Sequence[int] = (),
 ) -> list[int]:
     """Indices of the days of `counts` that are spikes.

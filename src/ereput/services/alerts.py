@@ -51,14 +51,11 @@ from ereput.models import EmailAlert, Watchlist
 from ereput.render.alerts import AlertView, email_message, webhook_text
 from ereput.render.safe import one_line
 from ereput.services.people import person_flags
-from ereput.spikes import find_spikes
+from ereput.spikes import TRAILING, find_spikes
 from ereput.store import Store
 
 #: Only mentions published this recently alert (a first scan's backlog does not).
 FRESH_DAYS = 7
-#: The spike rule compares today with this many days before it.
-TRAILING = 7
-SPIKE_MINIMUM = 3
 #: Webhook: alerts per POST and characters per message (chat clients fold long ones).
 WEBHOOK_BATCH = 20
 WEBHOOK_CHARS = 3500
@@ -211,7 +208,6 @@ def queue_spike_alerts(store: Store, wl: Watchlist, *, at: datetime | None = Non
                 values[-1:],
                 factor=wl.rules.spike_factor,
                 trailing=TRAILING,
-                minimum=SPIKE_MINIMUM,
                 history=values[:-1],
             )
         ]

@@ -403,8 +403,9 @@ def rank_authors(
 
 def resolve_accounts(store: Store, query: str) -> list[str]:
     """The accounts a `link`/`unlink` argument names: the accounts holding an identifier
-    (or whose profile a URL is), a person's accounts, or the accounts showing a name when
-    they all belong to one person."""
+    (or whose profile a URL is), the accounts showing exactly this name when they all
+    belong to one person (so that a person linked by names can be unlinked by the same
+    names), else all the accounts of the one person a look-up finds."""
     q = query.strip()
     ident = identifier_from_query(q)
     if ident is not None:
@@ -417,6 +418,13 @@ def resolve_accounts(store: Store, query: str) -> list[str]:
         if not rows:
             raise NotFoundError(f"no account has {ident.kind} {ident.value}")
         return [r[0] for r in rows]
+    named = store.query(
+        "SELECT id, person_id FROM accounts WHERE name_folded = ? AND platform != 'watchlist' "
+        "ORDER BY id",
+        [fold(q)],
+    )
+    if named and len({r["person_id"] for r in named}) == 1:
+        return [r["id"] for r in named]
     return store.person_accounts(one_person(store, q))
 
 
@@ -433,9 +441,11 @@ def one_person(store: Store, query: str) -> str:
     return pids[0]
 
 
-def link(store: Store, a: str, b: str) -> str:
+def link(store: Store, a: str, b: str) -> tuple[str, bool]:
+    """Link the persons A and B name; returns the person kept and whether they were two."""
     left, right = resolve_accounts(store, a), resolve_accounts(store, b)
-    return store.link(left, right)
+    were_two = store.person_of_account(left[0]) != store.person_of_account(right[0])
+    return store.link(left, right), were_two
 
 
 def unlink(store: Store, a: str, b: str) -> list[str]:

@@ -163,17 +163,18 @@ def _counts(store: Store, where: str, params: list[Any]) -> dict[str, Activity]:
     }
 
 
-def add_links(store: Store, watchlist: str, lo: str, hi: str, acts: Iterable[Activity]) -> None:
-    """Each person's latest mention URLs in [lo, hi), to back what a report says."""
-    for a in acts:
-        a.links = [
-            r[0]
-            for r in store.conn.execute(
-                "SELECT url FROM mentions WHERE person_id = ? AND watchlist = ? AND "
-                "published >= ? AND published < ? ORDER BY published DESC LIMIT ?",
-                (a.person_id, watchlist, lo, hi, LINKS),
-            )
-        ]
+def latest_urls(
+    store: Store, watchlist: str, person_id: str, lo: str, hi: str, limit: int = LINKS
+) -> list[str]:
+    """A person's latest mention URLs in [lo, hi), to back what a report says."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT url FROM mentions WHERE person_id = ? AND watchlist = ? AND "
+            "published >= ? AND published < ? ORDER BY published DESC LIMIT ?",
+            (person_id, watchlist, lo, hi, limit),
+        )
+    ]
 
 
 def flags_of(a: Activity, rules: Rules) -> list[dict[str, str]]:
@@ -393,7 +394,8 @@ def report_people(
         a.person_id for rows in flagged.values() for a, _ in rows
     }
     names = display_names(store, wl.name, sorted(shown))
-    add_links(store, wl.name, wlo, hi, (acts[pid] for pid in sorted(shown)))
+    for pid in shown:
+        acts[pid].links = latest_urls(store, wl.name, pid, wlo, hi)
     days = wl.rules.window_days
 
     def person(a: Activity, why: str | None = None) -> dict[str, Any]:

@@ -14,13 +14,11 @@ from ereput.dates import now, parse_when, utc_iso
 from ereput.errors import UsageError
 from ereput.models import AuthorClass, Space, Watchlist
 from ereput.services.lookup import mention_json
-from ereput.services.people import report_people
-from ereput.spikes import find_spikes
+from ereput.services.people import latest_urls, report_people
+from ereput.spikes import TRAILING, find_spikes
 from ereput.store import MENTION_COLUMNS, Store
 from ereput.urls import host_of
 
-AMBASSADOR_ROLES = ("customer", "designer", "brand", "community_manager")
-SPIKE_TRAILING = 7  # days of trailing average a day's volume is compared with
 LINKS = 10  # links to mentions kept per person, spike day or thread in a report
 
 
@@ -205,7 +203,7 @@ def build_report(store: Store, wl: Watchlist, period: Period) -> dict[str, Any]:
                     "person_id": r["person_id"],
                     "name": r["name"],
                     "mentions": r["n"],
-                    "links": person_links(store, wl, r["person_id"], lo, hi),
+                    "links": latest_urls(store, wl.name, r["person_id"], lo, hi, LINKS),
                 }
                 for r in new_authors
             ],
@@ -254,26 +252,16 @@ def _figures(store: Store, wl: Watchlist, lo: str, hi: str) -> dict[str, Any]:
     }
 
 
-def person_links(store: Store, wl: Watchlist, person_id: str, lo: str, hi: str) -> list[str]:
-    """URLs of a person's mentions between `lo` and `hi` (UTC), newest first, at most LINKS."""
-    rows = store.query(
-        "SELECT url FROM mentions WHERE person_id = ? AND watchlist = ? AND published >= ? "
-        "AND published < ? ORDER BY published DESC LIMIT ?",
-        [person_id, wl.name, lo, hi, LINKS],
-    )
-    return [r[0] for r in rows]
-
-
 def _daily(
     store: Store, wl: Watchlist, period: Period
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Volume per day by space, negative volume (sentiment at or below the rules'
     `troll_max_sentiment`, as the `spike` alert counts it), and the spike days
-    (`ereput.spikes`), each judged against the `SPIKE_TRAILING` days before it (days before
+    (`ereput.spikes`), each judged against the `TRAILING` days before it (days before
     the period included)."""
     zone = ZoneInfo(wl.timezone)
-    first = period.start - timedelta(days=SPIKE_TRAILING)
-    days = [first + timedelta(days=i) for i in range(period.days + SPIKE_TRAILING)]
+    first = period.start - timedelta(days=TRAILING)
+    days = [first + timedelta(days=i) for i in range(period.days + TRAILING)]
     edges = [utc_iso(datetime.combine(d, time(), zone)) for d in days]
     _, hi = period.bounds(wl.timezone)
     n = len(days)
@@ -290,7 +278,7 @@ def _daily(
             negative[i] += 1
     total = [c + o for c, o in zip(counts["community"], counts["open"], strict=True)]
     factor = wl.rules.spike_factor
-    k = SPIKE_TRAILING
+    k = TRAILING
     on_volume = set(find_spikes(total[k:], factor=factor, trailing=k, history=total[:k]))
     on_negative = set(find_spikes(negative[k:], factor=factor, trailing=k, history=negative[:k]))
     daily: list[dict[str, Any]] = []
