@@ -117,7 +117,8 @@ def _lookup(store: Store, query: str, wl: Any) -> list[dict[str, Any]]:
 def lookup_rows(db: Path, wl_file: Path, runs: int) -> list[Row]:
     rows: list[Row] = []
     t = time.perf_counter()
-    store = Store.open(db)  # applies any new migration (once, on the cached database)
+    # As the CLI opens it for look-ups; applies any new migration (once, on the cached database).
+    store = Store.open(db, reading=True)
     rows.append(Row("open + migrate (first open)", round((time.perf_counter() - t) * MS, 1), "ms"))
     wl = load_watchlist(wl_file)
     with store:
@@ -371,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only == "lookup":
         _print(lookup_rows(db, wl_file, args.runs or (5 if args.quick else 7)))
     elif args.only == "report":
-        with Store.open(db) as store:
+        with Store.open(db, reading=True) as store:
             _print(report_rows(store, load_watchlist(wl_file), args.runs or 3))
     elif args.only == "cli":
         _print(cli_rows(db, wl_file))

@@ -26,7 +26,7 @@ from ereput.models import (
     Watchlist,
 )
 from ereput.services import lookup
-from ereput.services.people import person_flags, suggest_links
+from ereput.services.people import activity, person_flags, suggest_links, window
 from ereput.store import Mention, Store
 
 NOW = now().replace(microsecond=0)
@@ -315,6 +315,35 @@ def test_reach_counts_sources_domains_and_replies_and_says_so(store):
     assert record["reach"] == 7.5
     explained = "7.5: 2 mentions on 1 source and 2 domains, 1 reply in 30 days"
     assert record["reach_explained"] == explained
+
+
+def test_window_figures_for_everyone_equal_those_read_person_by_person(store):
+    """The report adds up everyone's window in one pass; `author` reads one person along its
+    index: both must say the same, replies to older mentions and to oneself included."""
+    lea, bob = acct("x.example", "Léa", U1), acct("y.example", "Bob", U2)
+    anon = acct("x.example", "Passant")
+    save(
+        store,
+        mention("https://x.example/old", lea, days_ago=45),  # outside the window
+        mention("https://x.example/1", lea, text="acme great"),
+        mention("https://z.example/2", acct("z.example", "Léa", U1), space=Space.COMMUNITY),
+        mention("https://y.example/3", bob, parent="https://x.example/old"),  # old parent
+        mention("https://y.example/4", bob, parent="https://x.example/1"),
+        mention("https://x.example/5", lea, parent="https://x.example/1"),  # to herself
+        mention("https://x.example/6", anon, parent="https://y.example/3"),
+        mention("https://x.example/7", anon, parent="https://nowhere.example/gone"),
+    )
+    scored(store, "https://x.example/1", 0.5)
+    scored(store, "https://y.example/4", -0.25)
+    lo, hi = window(wl())
+    everyone = activity(store, "acme", lo, hi)
+    one_by_one = activity(store, "acme", lo, hi, sorted(everyone))
+    assert everyone == one_by_one
+    by_name = {a.person_id: a for a in everyone.values()}
+    lea_act = by_name[person(store, "https://x.example/1")]
+    assert (lea_act.mentions, lea_act.open, lea_act.community) == (3, 2, 1)
+    assert (lea_act.sources, lea_act.domains, lea_act.replies) == (1, 2, 2)  # Bob twice
+    assert by_name[person(store, "https://y.example/3")].replies == 1  # the passer-by
 
 
 def test_suggestions_pair_similar_names_on_different_sites(store):

@@ -152,8 +152,8 @@ def _pick(watchlists: list[Watchlist], name: str | None) -> Watchlist:
     )
 
 
-def _open_store() -> Store:
-    return Store.open(state.db)
+def _open_store(*, reading: bool = False) -> Store:
+    return Store.open(state.db, reading=reading)
 
 
 WatchlistName = Annotated[
@@ -322,7 +322,7 @@ def mentions(
     if klass and klass not in lookup.CLASSES:
         raise UsageError(f"--class takes member, identified or anonymous, not {klass!r}")
     wl = _pick(_watchlists(), watchlist_name)
-    with _open_store() as store:
+    with _open_store(reading=True) as store:
         persons = tuple(lookup.find_persons(store, author)) if author else None
         rows = lookup.list_mentions(
             store,
@@ -392,7 +392,7 @@ def author(
     if not q.strip():
         raise UsageError("author: give a name, a handle, a profile URL, an e-mail or a person_id")
     wl = _pick(_watchlists(), watchlist_name)
-    with _open_store() as store:
+    with _open_store(reading=True) as store:
         persons = lookup.lookup_author(store, q, wl)
     if as_json:
         typer.echo(rows_out.to_json(persons))
@@ -458,9 +458,7 @@ def authors(
         str | None, typer.Option("--class", help="member, identified or anonymous.")
     ] = None,
     flag: Annotated[Flag | None, typer.Option(help="Only persons with this flag.")] = None,
-    sort: Annotated[
-        Sort, typer.Option(help="Rank by reach, mentions or sentiment.")
-    ] = Sort.reach,
+    sort: Annotated[Sort, typer.Option(help="Rank by reach, mentions or sentiment.")] = Sort.reach,
     suggest: Annotated[
         bool, typer.Option("--suggest", help="List probable same-person pairs to link.")
     ] = False,
@@ -476,7 +474,7 @@ def authors(
     if klass and klass not in lookup.CLASSES:
         raise UsageError(f"--class takes member, identified or anonymous, not {klass!r}")
     wl = _pick(_watchlists(), watchlist_name)
-    with _open_store() as store:
+    with _open_store(reading=True) as store:
         if suggest:
             pairs = suggest_links(store, wl, limit=limit or 1000)
         else:
@@ -583,7 +581,7 @@ def report(
         raise UsageError("give one of --week, --month or --since/--until")
     wl = _pick(_watchlists(), watchlist_name)
     period = period_for(wl.timezone, week=week, month=month, since=since, until=until)
-    with _open_store() as store:
+    with _open_store(reading=True) as store:
         if fmt is Format.csv:
             text = rows_out.to_csv(period_mentions(store, wl, period), dialect=csv_dialect)
         else:

@@ -99,42 +99,89 @@ def activity(
     """Each person's activity in [lo, hi): counts, sources, domains, sentiment, replies
     received from others in the window; `person_ids` limits it to those persons.
 
-    Two passes over the window for everyone (a million-mention database's month: 0.7 s);
-    along the (person_id, watchlist, published) index for a few."""
+    Everyone: one read of the window, added up here (a million-mention database's month,
+    47,000 mentions: 0.15 s, where SQLite's grouping with two DISTINCT counts took 0.4 s);
+    a few: along the (person_id, watchlist, published) index."""
     where = "watchlist = ? AND published >= ? AND published < ? AND person_id IS NOT NULL"
     if person_ids is None:
-        acts = _counts(store, where, [watchlist, lo, hi])
-        # Replies of the window, credited to their parent's author: the parent is found by
-        # its mention id (a hash of its URL), which SQLite computes through ours.
-        store.conn.create_function("ereput_mention_id", 2, Store.mention_id, deterministic=True)
-        replies = store.conn.execute(
-            "SELECT p.person_id, count(*) FROM mentions r JOIN mentions p "
-            "ON p.id = ereput_mention_id(r.watchlist, r.parent_url) "
-            f"WHERE {' AND '.join('r.' + c for c in where.split(' AND '))} "
-            "AND r.parent_url IS NOT NULL AND p.person_id IS NOT r.person_id "
+        return _window_activity(store, watchlist, lo, hi)
+    acts: dict[str, Activity] = {}
+    replies: list[tuple[str, int]] = []
+    for i in range(0, len(person_ids), _CHUNK):
+        chunk = list(person_ids[i : i + _CHUNK])
+        marks = ",".join("?" * len(chunk))
+        acts.update(
+            _counts(store, f"{where} AND person_id IN ({marks})", [watchlist, lo, hi, *chunk])
+        )
+        replies += store.conn.execute(
+            "SELECT p.person_id, count(*) FROM mentions p JOIN mentions r "
+            "ON r.watchlist = p.watchlist AND r.parent_url = p.url "
+            f"WHERE p.person_id IN ({marks}) AND p.watchlist = ? "
+            # `+`: replies are found by their parent (mentions_parent), not by date.
+            "AND +r.published >= ? AND +r.published < ? AND r.person_id IS NOT p.person_id "
             "GROUP BY p.person_id",
-            [watchlist, lo, hi],
+            [*chunk, watchlist, lo, hi],
         ).fetchall()
-    else:
-        acts, replies = {}, []
-        for i in range(0, len(person_ids), _CHUNK):
-            chunk = list(person_ids[i : i + _CHUNK])
-            marks = ",".join("?" * len(chunk))
-            acts.update(
-                _counts(store, f"{where} AND person_id IN ({marks})", [watchlist, lo, hi, *chunk])
-            )
-            replies += store.conn.execute(
-                "SELECT p.person_id, count(*) FROM mentions p JOIN mentions r "
-                "ON r.watchlist = p.watchlist AND r.parent_url = p.url "
-                f"WHERE p.person_id IN ({marks}) AND p.watchlist = ? "
-                # `+`: replies are found by their parent (mentions_parent), not by date.
-                "AND +r.published >= ? AND +r.published < ? AND r.person_id IS NOT p.person_id "
-                "GROUP BY p.person_id",
-                [*chunk, watchlist, lo, hi],
-            ).fetchall()
     for pid, n in replies:
         if pid in acts:
             acts[pid].replies = n
+    return acts
+
+
+def _window_activity(store: Store, watchlist: str, lo: str, hi: str) -> dict[str, Activity]:
+    acts: dict[str, Activity] = {}
+    sources: dict[str, set[str]] = defaultdict(set)
+    domains: dict[str, set[str]] = defaultdict(set)
+    author_of: dict[str, str] = {}  # mention URL -> its author, for the replies below
+    replies: list[tuple[str, str]] = []  # (parent URL, the replier)
+    for pid, space, source, url, parent, felt, published, klass, role in store.conn.execute(
+        "SELECT person_id, space, source, url, parent_url, sentiment, published, "
+        "author_class, author_role FROM mentions WHERE watchlist = ? AND published >= ? "
+        "AND published < ? AND person_id IS NOT NULL",
+        (watchlist, lo, hi),
+    ):
+        a = acts.get(pid)
+        if a is None:
+            a = acts[pid] = Activity(pid, klass=klass, role=role, last_seen=published)
+        else:
+            # As SQL's max() would: the strongest class, a role if any mention has one.
+            if klass > a.klass:
+                a.klass = klass
+            if role is not None and (a.role is None or role > a.role):
+                a.role = role
+            if published > a.last_seen:
+                a.last_seen = published
+        a.mentions += 1
+        if space == "open":
+            a.open += 1
+        else:
+            a.community += 1
+        sources[pid].add(source)
+        domains[pid].add(url.partition("://")[2].partition("/")[0].lower())
+        if felt is not None:
+            a.sentiment_sum += felt
+            a.sentiment_n += 1
+        author_of[url] = pid
+        if parent is not None:
+            replies.append((parent, pid))
+    for pid, a in acts.items():
+        a.sources = len(sources[pid])
+        a.domains = len(domains[pid])
+    # Replies credited to their parent's author; parents older than the window are read by
+    # their mention id (a hash of their URL).
+    missing = sorted({p for p, _ in replies if p not in author_of})
+    for i in range(0, len(missing), _CHUNK):
+        ids = {Store.mention_id(watchlist, u): u for u in missing[i : i + _CHUNK]}
+        for mid, pid in store.conn.execute(
+            f"SELECT id, person_id FROM mentions WHERE id IN ({','.join('?' * len(ids))}) "
+            "AND person_id IS NOT NULL",
+            list(ids),
+        ):
+            author_of[ids[mid]] = pid
+    for parent, replier in replies:
+        author = author_of.get(parent)
+        if author is not None and author != replier and author in acts:
+            acts[author].replies += 1
     return acts
 
 
