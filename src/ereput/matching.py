@@ -23,10 +23,13 @@ could match.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import ahocorasick
 
 from ereput.errors import QuerySyntaxError
 from ereput.models import Query
@@ -347,6 +350,7 @@ class QueryMatcher:
         self.languages = tuple(query.languages)  # applied by the caller, once detected
         self._terms = _Index([parse_entry(t) for t in self.terms])
         self._exclude = _Index([parse_entry(e) for e in self.exclude])
+        self._automaton: list[str] | ahocorasick.Automaton | None = None  # see _present
 
     def match(self, title: str, text: str) -> list[str]:
         return self.match_doc(Doc.of(title, text))
@@ -358,9 +362,69 @@ class QueryMatcher:
             return []
         return [self.terms[i] for i in hits]
 
+    def may_match_markup(self, texts: Sequence[str]) -> bool:
+        """False only when no title or text made from these raw strings (plain text or
+        HTML source, entities unread) can match: a cheap test that lets a parser skip
+        building items the scan would drop. Every word each term needs is looked for as a
+        substring of the folded strings, as they are, with their entities read and with
+        their tags removed (`Ac<b>me</b>`); a word present only in that loose sense
+        lets the item through, and `match` decides."""
+        terms = self._terms
+        if terms.always:
+            return True
+        raw = " ".join(texts)
+        if "&" in raw:
+            raw += " " + html.unescape(raw)
+        folded = fold(raw)
+        if "<" in folded:
+            folded += " " + _TAG.sub("", folded)
+        triggers = Doc((), self._triggers_in(folded))
+        found: dict[str, bool] = {}
+
+        def present(word: str) -> bool:
+            if word not in found:
+                found[word] = word in folded
+            return found[word]
+
+        return any(_loose(terms.nodes[i], present) for i in terms.candidates(triggers))
+
+    def _triggers_in(self, folded: str) -> frozenset[str]:
+        """The trigger words found as substrings: a few `in` tests, or for a large query
+        one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB)."""
+        if self._automaton is None:
+            words = sorted(self._terms.words)
+            if len(words) <= _FEW_WORDS:
+                self._automaton = words
+            else:
+                automaton = ahocorasick.Automaton()
+                for w in words:
+                    automaton.add_word(w, w)
+                automaton.make_automaton()
+                self._automaton = automaton
+        if isinstance(self._automaton, list):
+            return frozenset(w for w in self._automaton if w in folded)
+        return frozenset(w for _, w in self._automaton.iter(folded))
+
     def _excluded(self, doc: Doc) -> Iterable[int]:
         ex = self._exclude
         return (i for i in ex.candidates(doc) if ex.nodes[i].eval(doc))
+
+
+_FEW_WORDS = 24
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def _loose(node: Node, present: Callable[[str], bool]) -> bool:
+    """`node` evaluated on words present as substrings; exclusions are not judged (True)."""
+    if isinstance(node, Word):
+        return present(node.word)
+    if isinstance(node, Pattern):
+        return all(present(w) for w in node.words)
+    if isinstance(node, Not):
+        return True
+    if isinstance(node, And):
+        return all(_loose(n, present) for n in node.nodes)
+    return any(_loose(n, present) for n in node.nodes)
 
 
 def compile_query(query: Query) -> QueryMatcher:

@@ -8,7 +8,7 @@ A reader turns one watchlist source into items. It asks the shared HTTP layer fo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -38,6 +38,13 @@ class ReadResult:
 
 class ReadContext(Protocol):
     http: HttpClient
+
+    @property
+    def keep(self) -> Callable[[Sequence[str], Sequence[str]], bool] | None:
+        """A test a reader may give its parser: False for an entry whose raw strings show
+        the scan would drop it (`matching.Prefilter`); None: keep everything. Readers whose
+        cursors need every item ignore it."""
+        ...
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run a pure parser off the event loop."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ereput.errors import ParseError
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
 from ereput.fetchers.feed_parse import parse_feed
@@ -29,11 +31,13 @@ class FeedReader:
         )
         if res.not_modified:
             return ReadResult([], state, not_modified=True)
-        parsed = await ctx.parse(parse_feed, res.body, res.url, res.content_type)
+        # Entries the scan would drop are skipped before their items are built (`ctx.keep`).
+        read = functools.partial(parse_feed, keep=ctx.keep)
+        parsed = await ctx.parse(read, res.body, res.url, res.content_type)
         cursor = dict(state.cursor)
         if not parsed.items and parsed.alternate and "feed_url" not in cursor:
             res = await ctx.http.get(parsed.alternate, accept=ACCEPT)
-            parsed = await ctx.parse(parse_feed, res.body, res.url, res.content_type)
+            parsed = await ctx.parse(read, res.body, res.url, res.content_type)
             if parsed.alternate and not parsed.items:
                 raise ParseError(f"not a feed: {res.url} is an HTML page again")
             cursor["feed_url"] = res.url

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.entities import html5 as _HTML5_ENTITIES
@@ -145,12 +145,24 @@ class AuthorInfo(NamedTuple):
         )
 
 
+#: keep(texts, links): False when an RSS/Atom entry need not become an item, judged from its
+#: raw title, summary and content and its links (the scan's `matching.Prefilter`).
+Keep = Callable[[Sequence[str], Sequence[str]], bool]
+
+
 def parse_feed(
-    body: bytes, url: str, content_type: str | None = None, *, now: datetime | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    *,
+    now: datetime | None = None,
+    keep: Keep | None = None,
 ) -> ParsedFeed:
     """Items of a feed body fetched from `url`; raises ParseError when it is not a feed.
 
     `now` (default: the current time) bounds dates: more than a day after it is unreadable.
+    `keep` skips the RSS/Atom entries it refuses before their items are built (most of a
+    scan's entries do not name the brand: building them was half of parsing).
     """
     if len(body) > MAX_BODY:
         raise ParseError(f"not a feed: body over {MAX_BODY} bytes")
@@ -164,7 +176,7 @@ def parse_feed(
         raise ParseError("not a feed: neither XML nor JSON")
     if _root_name(text) == "html":
         return _html_alternate(text, url)
-    return _parse_xml_feed(text, url, now)
+    return _parse_xml_feed(text, url, now, keep)
 
 
 # --- decoding and bounding -----------------------------------------------------------------
@@ -600,7 +612,7 @@ def xml_bytes(text: str) -> tuple[str, bytes]:
     return text, text.encode("utf-8", errors="replace")
 
 
-def _parse_xml_feed(text: str, url: str, now: datetime) -> ParsedFeed:
+def _parse_xml_feed(text: str, url: str, now: datetime, keep: Keep | None = None) -> ParsedFeed:
     """RSS or Atom: the fast reader, else feedparser (EREPUT_FEED_PARSER forces one)."""
     text, data = xml_bytes(text)
     choice = os.environ.get(PARSER_ENV, "").strip().lower()
@@ -633,10 +645,26 @@ def _parse_xml_feed(text: str, url: str, now: datetime) -> ParsedFeed:
     language = language_tag(feed.get("language"))
     items = []
     for entry in parsed["entries"]:
+        if keep is not None and not keep(_raw_texts(entry), _raw_links(entry)):
+            continue
         item = _fp_item(entry, url, feed_author, language, now)
         if item is not None:
             items.append(item)
     return ParsedFeed(title=_fp_text(feed, "title", MAX_TITLE), items=items, parser=parser)
+
+
+def _raw_texts(entry: Mapping[str, Any]) -> list[str]:
+    """Every string `_fp_item` may read an item's title and text from, as the feed has it."""
+    values = [entry.get("title"), entry.get("summary")]
+    details = (entry.get("title_detail"), entry.get("summary_detail"))
+    values += (d.get("value") for d in details if d)
+    values += (c.get("value") for c in entry.get("content") or ())
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def _raw_links(entry: Mapping[str, Any]) -> list[str]:
+    values = (entry.get("feedburner_origlink"), entry.get("link"), entry.get("id"))
+    return [v for v in values if isinstance(v, str) and v]
 
 
 def _fp_item(

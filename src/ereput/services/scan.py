@@ -17,11 +17,12 @@ import multiprocessing
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from ereput import fetchers
 from ereput.dates import from_iso, now, plausible, utc_iso
@@ -33,7 +34,7 @@ from ereput.matching import QueryMatcher, compile_query
 from ereput.models import FetchLimits, Item, Source, Space, Watchlist
 from ereput.sentiment import sentiment
 from ereput.store import Mention, SaveCounts, Store
-from ereput.urls import canonical_url
+from ereput.urls import canonical_url, host_of
 
 T = TypeVar("T")
 
@@ -76,14 +77,55 @@ Progress = Callable[[str, str, str], None]
 
 
 class _Context:
-    """What a reader gets: the shared HTTP client and a way to parse off the event loop."""
+    """What a reader gets: the shared HTTP client, a way to parse off the event loop, and
+    the source's prefilter."""
 
-    def __init__(self, http: HttpClient, executor: Executor) -> None:
+    def __init__(
+        self, http: HttpClient, executor: Executor, keep: Keep | None = None
+    ) -> None:
         self.http = http
         self._executor = executor
+        self.keep = keep
+
+    def for_source(self, keep: Keep | None) -> _Context:
+        return _Context(self.http, self._executor, keep)
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+
+@dataclass(frozen=True)
+class Keep:
+    """The test a feed parser runs on an entry's raw strings before building its item (see
+    `ReadContext.keep`): False when `classify` would drop the item, because it cannot
+    match the query (`QueryMatcher.may_match_markup`) and no link of it names a community
+    host. It errs only towards True. It travels with each parse job to the workers, which
+    hold the compiled query: hence a watchlist name, not a matcher."""
+
+    watchlist: str
+    hosts: tuple[str, ...] = ()
+
+    def __call__(self, texts: Sequence[str], links: Sequence[str]) -> bool:
+        if self.hosts:
+            joined = " ".join(links).lower()
+            if "%" in joined:
+                joined += " " + unquote(joined)
+            if any(h in joined for h in self.hosts):
+                return True
+        return _WORKER[self.watchlist][1].may_match_markup(texts)
+
+
+def keep_for(wl: Watchlist, source: Source) -> Keep | None:
+    """The source's `Keep`, or None when its every entry must be read: a community source
+    (all its items are kept, match or not)."""
+    if source.space is Space.COMMUNITY:
+        return None
+    if source.space is None and any(source.url.startswith(p) for p in wl.community.spaces):
+        return None
+    hosts: tuple[str, ...] = ()
+    if source.space is None:  # an item linking into a community space is kept, match or not
+        hosts = tuple(sorted({host_of(p) or p.lower() for p in wl.community.spaces}))
+    return Keep(wl.name, hosts)
 
 
 def space_of(wl: Watchlist, source: Source, url: str) -> Space:
@@ -355,7 +397,7 @@ async def run_scan(
         try:
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
-            result = await reader.read(source, ctx, state)
+            result = await reader.read(source, ctx.for_source(keeps[label]), state)
             sel = Selection()
             if result.items:
                 sel = await ctx.parse(_classify_in_worker, wl.name, source, result.items, fetched)
@@ -367,6 +409,8 @@ async def run_scan(
         except Exception as e:  # a parser bug on one hostile page must not stop the others
             outcome = f"unexpected {type(e).__name__}: {e}"
         await queue.put((wl, source, outcome, fetched, until))
+
+    keeps = {f"{wl.name}/{s.name}": keep_for(wl, s) for wl, s in jobs}
 
     by_limits: dict[FetchLimits, list[tuple[Watchlist, Source]]] = {}
     for wl, s in jobs:
