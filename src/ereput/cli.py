@@ -21,11 +21,12 @@ from ereput.dates import parse_when
 from ereput.errors import EreputError, UsageError
 from ereput.models import Watchlist
 from ereput.render import rows as rows_out
-from ereput.render.report import markdown_report, print_text_report
 from ereput.render.safe import one_line
-from ereput.services import lookup
 from ereput.store import Store
 from ereput.watchlist import load_watchlists
+
+# What only some commands need is imported inside them: `scan`, run from cron every few
+# minutes, and each `author` look-up pay only for their own start-up.
 
 GLOBAL_WITH_VALUE = ("--db", "-w", "--watchlist")
 GLOBAL_FLAGS = ("-v", "--verbose", "--quiet")
@@ -317,6 +318,7 @@ def mentions(
     as_csv: AsCsv = False,
 ) -> None:
     """List mentions, newest first."""
+    from ereput.services import lookup
     if space and space not in lookup.SPACES:
         raise UsageError(f"--space takes community or open, not {space!r}")
     if klass and klass not in lookup.CLASSES:
@@ -383,6 +385,7 @@ def author(
     Shows identifiers, accounts, class and role, counts, reach, flags and recent mentions.
     """
     from ereput.render.author import print_author_card
+    from ereput.services import lookup
 
     words = list(words or [])
     if words and query is None and words[0] in ACTIONS:
@@ -406,6 +409,7 @@ def author(
 
 def _author_action(action: str, args: list[str], yes: bool) -> None:
     """`author link A B`, `unlink A B`, `forget QUERY`, `export QUERY` (SPEC §4)."""
+    from ereput.services import lookup
     wanted = 2 if action in ("link", "unlink") else 1
     if action in ("forget", "export") and len(args) > 1:
         args = [" ".join(args)]  # an unquoted name: "forget Jean Dupont"
@@ -469,6 +473,7 @@ def authors(
     as_csv: AsCsv = False,
 ) -> None:
     """Rank the persons who spoke in the rules' window (default 30 days)."""
+    from ereput.services import lookup
     from ereput.services.people import suggest_links
 
     if klass and klass not in lookup.CLASSES:
@@ -570,6 +575,7 @@ def report(
     watchlist_name: WatchlistName = None,
 ) -> None:
     """The weekly report (default: the last complete ISO week)."""
+    from ereput.render.report import markdown_report, print_text_report
     from ereput.services.report import build_report, period_for, period_mentions
 
     given = ctx.get_parameter_source("fmt")
