@@ -344,3 +344,21 @@ def test_a_source_the_store_refuses_fails_alone(corpus_site, tmp_path, monkeypat
     assert sources["techcrunch"]["items"] == 0
     assert sources["techcrunch"]["consecutive_failures"] == 1
     assert sources["feedburnerxhtml"]["items"] == 10  # the other community feed, whole
+
+
+def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    from ereput.services.scan import _Parsers
+
+    monkeypatch.setattr("ereput.services.scan.PROCESS_POOL_AFTER_CHANGED", 3)
+    monkeypatch.setattr("ereput.services.scan.MAX_WORKERS", 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with _Parsers([], sources=100, unvalidated=100) as first_scan:
+        assert isinstance(first_scan.for_source("a"), ProcessPoolExecutor)
+    with _Parsers([], sources=100, unvalidated=0) as rescan:
+        # Sources found unchanged never ask; the first few changed ones parse in a thread.
+        kinds = [type(rescan.for_source(label)) for label in "aabcd"]
+        assert kinds == [ThreadPoolExecutor] * 4 + [ProcessPoolExecutor]
+    with _Parsers([], sources=10, unvalidated=10) as small:  # too few to repay processes
+        assert all(isinstance(small.for_source(x), ThreadPoolExecutor) for x in "abcdefgh")

@@ -42,6 +42,9 @@ T = TypeVar("T")
 QUEUE_SIZE = 8
 #: Below this many sources, worker processes cost more to start than they save.
 PROCESS_POOL_MIN_SOURCES = 32
+#: Sources a re-scan parses in a thread before it starts worker processes: two of them
+#: cost ~1 s of CPU to start, the price of parsing about 250 changed feeds here.
+PROCESS_POOL_AFTER_CHANGED = 100
 MAX_WORKERS = 2
 
 
@@ -81,17 +84,25 @@ class _Context:
     the source's prefilter."""
 
     def __init__(
-        self, http: HttpClient, executor: Executor, keep: Keep | None = None
+        self,
+        http: HttpClient,
+        parsers: _Parsers | Executor,
+        label: str = "",
+        keep: Keep | None = None,
     ) -> None:
         self.http = http
-        self._executor = executor
+        self._parsers = parsers
+        self._label = label
         self.keep = keep
 
-    def for_source(self, keep: Keep | None) -> _Context:
-        return _Context(self.http, self._executor, keep)
+    def for_source(self, label: str, keep: Keep | None) -> _Context:
+        return _Context(self.http, self._parsers, label, keep)
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        executor = self._parsers
+        if isinstance(executor, _Parsers):
+            executor = executor.for_source(self._label)
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
 
 
 @dataclass(frozen=True)
@@ -277,25 +288,58 @@ def check_source_names(watchlists: list[Watchlist], only: list[str]) -> None:
         raise UsageError(f"no source named {', '.join(map(repr, unknown))} in the watchlists")
 
 
-def _executor(watchlists: list[Watchlist], sources: int) -> Executor:
-    """Worker processes for parsing and matching when the scan is large enough to repay
-    their start-up (both cores then work: the event loop and writer in this process, the
-    CPU-bound parsing in the others); a thread for small scans."""
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    if sources >= PROCESS_POOL_MIN_SOURCES and workers > 1 and not _in_worker():
-        # spawn, not fork: this process already runs threads.
-        return ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+class _Parsers:
+    """Where parsing and matching run: worker processes when the scan has many bodies to
+    read (both cores then work: the event loop and the writer here, the parsing there),
+    else a thread of this process. A scan that finds every source unchanged parses
+    nothing, and one that finds fifty changed parses them in less time than two worker
+    processes take to start (~0.5 s of CPU each): the processes start at once only when
+    many sources have no validators yet (a first scan), else once
+    `PROCESS_POOL_AFTER_CHANGED` sources turned out to have changed."""
+
+    def __init__(self, watchlists: list[Watchlist], sources: int, unvalidated: int) -> None:
+        self._watchlists = watchlists
+        self._thread = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="ereput-parse",
             initializer=_init_worker,
             initargs=(watchlists,),
         )
-    return ThreadPoolExecutor(
-        max_workers=1,
-        thread_name_prefix="ereput-parse",
-        initializer=_init_worker,
-        initargs=(watchlists,),
-    )
+        self._processes: Executor | None = None
+        self._workers = min(MAX_WORKERS, os.cpu_count() or 1)
+        self._may_spawn = (
+            sources >= PROCESS_POOL_MIN_SOURCES and self._workers > 1 and not _in_worker()
+        )
+        self._parsed: set[str] = set()
+        if self._may_spawn and unvalidated >= PROCESS_POOL_MIN_SOURCES:
+            self._spawn()
+
+    def _spawn(self) -> Executor:
+        # spawn, not fork: this process already runs threads.
+        self._processes = ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self._watchlists,),
+        )
+        return self._processes
+
+    def for_source(self, label: str) -> Executor:
+        """The executor for a job of source `label` (counted once per source)."""
+        if self._processes is not None:
+            return self._processes
+        self._parsed.add(label)
+        if self._may_spawn and len(self._parsed) > PROCESS_POOL_AFTER_CHANGED:
+            return self._spawn()
+        return self._thread
+
+    def __enter__(self) -> _Parsers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.shutdown()
+        if self._processes is not None:
+            self._processes.shutdown()
 
 
 def _in_worker() -> bool:
@@ -397,7 +441,8 @@ async def run_scan(
         try:
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
-            result = await reader.read(source, ctx.for_source(keeps[label]), state)
+            ctx = ctx.for_source(label, keeps[label])
+            result = await reader.read(source, ctx, state)
             sel = Selection()
             if result.items:
                 sel = await ctx.parse(_classify_in_worker, wl.name, source, result.items, fetched)
@@ -419,10 +464,11 @@ async def run_scan(
     robots = store.robots(ROBOTS_MAX_AGE)
     fetched_robots: dict[str, tuple[float, str]] = {}
     write_task = asyncio.create_task(writer())
-    with _executor(watchlists, len(jobs)) as executor:
+    unvalidated = sum(1 for state, _ in states.values() if not (state.etag or state.last_modified))
+    with _Parsers(watchlists, len(jobs), unvalidated) as parsers:
         for limits, group in by_limits.items():
             async with HttpClient(limits, concurrency=concurrency, robots_cache=robots) as http:
-                ctx = _Context(http, executor)
+                ctx = _Context(http, parsers)
                 gate = asyncio.Semaphore(max(concurrency, 1) * 2)
 
                 async def guarded(
