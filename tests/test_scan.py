@@ -5,6 +5,7 @@ and `author` then show."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -124,12 +125,16 @@ def test_first_scan_stores_matches_second_costs_only_304s(
         if m["source"] not in ("techcrunch", "feedburnerxhtml")
     )
 
+    with sqlite3.connect(db) as conn:  # so that the second scan's "seen" shows
+        conn.execute("UPDATE sources SET last_success = '2000-01-01T00:00:00Z'")
     before = len(corpus_site.requests())
     second = invoke("scan", "--json", db=db, wl=wl)
     assert second.exit_code == 0, second.output
     again = json.loads(second.stdout)
     assert again["new"] == 0 and again["updated"] == 0
     assert again["not_modified"] == len(FEEDS)
+    health = json.loads(invoke("sources", "--json", db=db, wl=wl).stdout)
+    assert all(s["last_success"] > "2026" for s in health), health  # 304s count as seen
     feed_requests = corpus_site.requests()[before:]
     # robots.txt was kept from the first scan (up to 24 h): only the feeds are asked.
     assert len(feed_requests) == len(FEEDS)

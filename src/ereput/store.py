@@ -395,17 +395,24 @@ class Store:
         return SourceState(etag=row[0], last_modified=row[1], cursor=cursor), row[3]
 
     def record_success(self, watchlist: str, source: str, state: SourceState, at: datetime) -> None:
-        self.conn.execute(
+        self.record_successes([(watchlist, source, state, at)])
+
+    def record_successes(self, done: Sequence[tuple[str, str, SourceState, datetime]]) -> None:
+        """Sources read without error: their new validators and cursors, and when."""
+        self.conn.executemany(
             "UPDATE sources SET etag = ?, last_modified = ?, cursor = ?, last_scan = ?, "
             "last_success = ?, consecutive_failures = 0, retry_after = NULL WHERE id = ?",
-            (
-                state.etag,
-                state.last_modified,
-                json.dumps(state.cursor) if state.cursor else None,
-                utc_iso(at),
-                utc_iso(at),
-                self.source_id(watchlist, source),
-            ),
+            [
+                (
+                    state.etag,
+                    state.last_modified,
+                    json.dumps(state.cursor) if state.cursor else None,
+                    utc_iso(at),
+                    utc_iso(at),
+                    self.source_id(watchlist, source),
+                )
+                for watchlist, source, state, at in done
+            ],
         )
 
     def record_failure(

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 from ereput import fetchers
 from ereput.dates import from_iso, now, plausible, utc_iso
 from ereput.errors import RetryLater, SourceError, UsageError
-from ereput.fetchers.base import ReadResult
+from ereput.fetchers.base import ReadResult, SourceState
 from ereput.http import ROBOTS_MAX_AGE, HttpClient
 from ereput.language import detect_language
 from ereput.matching import QueryMatcher, compile_query
@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 #: How many read sources may wait for the writer; bounds memory, not speed.
 QUEUE_SIZE = 8
+#: Unchanged sources (HTTP 304) recorded per transaction.
+UNCHANGED_BATCH = 250
 #: Below this many sources, worker processes cost more to start than they save.
 PROCESS_POOL_MIN_SOURCES = 32
 #: Sources a re-scan parses in a thread before it starts worker processes: two of them
@@ -391,10 +393,39 @@ async def run_scan(
             store.record_success(wl.name, source.name, result.state, fetched)
         return counts
 
+    # Sources that answered 304 only need "seen now" written: many at a time, in one
+    # transaction (a re-scan of 1,000 unchanged feeds spent a tenth of its time on 1,000
+    # transactions). Nothing is lost if a scan dies first: the next one asks them again.
+    unchanged: list[tuple[str, str, SourceState, datetime]] = []
+
+    def record(batch: list[tuple[str, str, SourceState, datetime]]) -> None:
+        with store.transaction():
+            store.record_successes(batch)
+
+    async def record_unchanged() -> None:
+        batch = unchanged[:]
+        unchanged.clear()
+        try:
+            await asyncio.to_thread(record, batch)
+        except sqlite3.Error as e:  # rolled back: these sources count as failed, not seen
+            for wl_name, source_name, _, _ in batch:
+                summary.ok -= 1
+                summary.not_modified -= 1
+                error = f"could not store: {e}"
+                summary.failed.append({"source": f"{wl_name}/{source_name}", "error": error})
+
     async def writer() -> None:
         while (job := await queue.get()) is not None:
             wl, source, outcome, fetched, until = job
             label = f"{wl.name}/{source.name}"
+            if not isinstance(outcome, str) and outcome[0].not_modified:
+                unchanged.append((wl.name, source.name, outcome[0].state, fetched))
+                if len(unchanged) >= UNCHANGED_BATCH:
+                    await record_unchanged()
+                summary.ok += 1
+                summary.not_modified += 1
+                notify("done", label, "not modified")
+                continue
             if isinstance(outcome, str):
                 await asyncio.to_thread(
                     store.record_failure, wl.name, source.name, outcome, fetched, until
@@ -425,6 +456,8 @@ async def run_scan(
                 if result.not_modified
                 else f"{counts.new} new, {counts.updated} updated",
             )
+        if unchanged:
+            await record_unchanged()
 
     async def read_one(ctx: _Context, wl: Watchlist, source: Source) -> None:
         label = f"{wl.name}/{source.name}"
