@@ -357,7 +357,6 @@ def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(mo
     from ereput.services.scan import _Parsers
 
     monkeypatch.setattr("ereput.services.scan.PROCESS_POOL_AFTER_CHANGED", 3)
-    monkeypatch.setattr("ereput.services.scan.MAX_WORKERS", 2)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     with _Parsers([], sources=100, unvalidated=100) as first_scan:
         assert isinstance(first_scan.for_source("a"), ProcessPoolExecutor)
@@ -367,3 +366,6 @@ def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(mo
         assert kinds == [ThreadPoolExecutor] * 4 + [ProcessPoolExecutor]
     with _Parsers([], sources=10, unvalidated=10) as small:  # too few to repay processes
         assert all(isinstance(small.for_source(x), ThreadPoolExecutor) for x in "abcdefgh")
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    with _Parsers([], sources=100, unvalidated=100) as one_core:
+        assert isinstance(one_core.for_source("a"), ThreadPoolExecutor)

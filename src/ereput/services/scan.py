@@ -44,10 +44,14 @@ QUEUE_SIZE = 8
 UNCHANGED_BATCH = 250
 #: Below this many sources, worker processes cost more to start than they save.
 PROCESS_POOL_MIN_SOURCES = 32
-#: Sources a re-scan parses in a thread before it starts worker processes: two of them
-#: cost ~1 s of CPU to start, the price of parsing about 250 changed feeds here.
+#: Sources a re-scan parses in a thread before it starts its worker process, which costs
+#: ~0.5 s of CPU to start: the price of parsing about 120 changed feeds here.
 PROCESS_POOL_AFTER_CHANGED = 100
-MAX_WORKERS = 2
+#: Parsing needs about as much CPU as the rest of the scan (HTTP, storing) now that most
+#: entries are skipped unbuilt: one worker process beside this one keeps two cores busy.
+#: A second one made the 1,000-feed scan no faster on 2 cores (7.2-8.1 s either way) and
+#: cost 60 MB more.
+WORKER_PROCESSES = 1
 
 
 @dataclass
@@ -294,10 +298,10 @@ class _Parsers:
     """Where parsing and matching run: worker processes when the scan has many bodies to
     read (both cores then work: the event loop and the writer here, the parsing there),
     else a thread of this process. A scan that finds every source unchanged parses
-    nothing, and one that finds fifty changed parses them in less time than two worker
-    processes take to start (~0.5 s of CPU each): the processes start at once only when
-    many sources have no validators yet (a first scan), else once
-    `PROCESS_POOL_AFTER_CHANGED` sources turned out to have changed."""
+    nothing, and one that finds fifty changed parses them in less time than a worker
+    process takes to start: workers start at once only when many sources have no
+    validators yet (a first scan), else once `PROCESS_POOL_AFTER_CHANGED` sources turned
+    out to have changed; never on a single core."""
 
     def __init__(self, watchlists: list[Watchlist], sources: int, unvalidated: int) -> None:
         self._watchlists = watchlists
@@ -308,9 +312,8 @@ class _Parsers:
             initargs=(watchlists,),
         )
         self._processes: Executor | None = None
-        self._workers = min(MAX_WORKERS, os.cpu_count() or 1)
         self._may_spawn = (
-            sources >= PROCESS_POOL_MIN_SOURCES and self._workers > 1 and not _in_worker()
+            sources >= PROCESS_POOL_MIN_SOURCES and (os.cpu_count() or 1) > 1 and not _in_worker()
         )
         self._parsed: set[str] = set()
         if self._may_spawn and unvalidated >= PROCESS_POOL_MIN_SOURCES:
@@ -319,7 +322,7 @@ class _Parsers:
     def _spawn(self) -> Executor:
         # spawn, not fork: this process already runs threads.
         self._processes = ProcessPoolExecutor(
-            max_workers=self._workers,
+            max_workers=WORKER_PROCESSES,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(self._watchlists,),
