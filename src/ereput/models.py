@@ -62,6 +62,35 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """An item on its way into the store, with what the scan decided about it."""
+
+    watchlist: str
+    source: str
+    source_kind: str
+    item: Item
+    url: str  # canonical
+    space: Space
+    matched: tuple[str, ...]
+    published: datetime
+    undated: bool
+    fetched: datetime
+    language: str | None = None  # detected (ereput.language), else the feed's
+    sentiment: float | None = None  # in [-1, 1] (ereput.sentiment); None: not measured
+
+    @property
+    def content_hash(self) -> str | None:
+        """Syndicated copies share their words, not their URL; short texts prove nothing."""
+        from ereput.identity import short_hash  # (identity builds on this module)
+        from ereput.text import fold
+
+        text = fold(self.item.text)
+        if len(text) < 120:
+            return None
+        return short_hash(fold(self.item.title), text, size=32)
+
+
+@dataclass(frozen=True, slots=True)
 class FetchLimits:
     """SPEC §7 fetch limits; a watchlist's `[fetch]` table may change them."""
 

@@ -28,7 +28,7 @@ from ereput.dates import utc_iso
 from ereput.errors import LockedError, StoreError
 from ereput.fetchers.base import SourceState
 from ereput.identity import account_key, author_class, components, new_person_id, short_hash
-from ereput.models import Account, Identifier, Item, Member, Space, Watchlist
+from ereput.models import Account, Identifier, Member, Mention, Watchlist
 from ereput.text import fold
 
 migrations = Migrations("ereput")
@@ -248,32 +248,6 @@ MENTION_COLUMNS = (
     "published, fetched, undated, language, sentiment, matched, context, author_name, "
     "person_id, author_class, author_role, account_id"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """An item on its way into the store, with what the scan decided about it."""
-
-    watchlist: str
-    source: str
-    source_kind: str
-    item: Item
-    url: str  # canonical
-    space: Space
-    matched: tuple[str, ...]
-    published: datetime
-    undated: bool
-    fetched: datetime
-    language: str | None = None  # detected (ereput.language), else the feed's
-    sentiment: float | None = None  # in [-1, 1] (ereput.sentiment); None: not measured
-
-    @property
-    def content_hash(self) -> str | None:
-        """Syndicated copies share their words, not their URL; short texts prove nothing."""
-        text = fold(self.item.text)
-        if len(text) < 120:
-            return None
-        return short_hash(fold(self.item.title), text, size=32)
 
 
 @dataclass

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ereput.errors import ParseError
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
-from ereput.fetchers.feed_parse import parse_feed
 from ereput.models import Source
+
+if TYPE_CHECKING:
+    from ereput.fetchers.feed_parse import ParsedFeed
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -32,7 +36,7 @@ class FeedReader:
         if res.not_modified:
             return ReadResult([], state, not_modified=True)
         # Entries the scan would drop are skipped before their items are built (`ctx.keep`).
-        read = functools.partial(parse_feed, keep=ctx.keep)
+        read = functools.partial(_parse, keep=ctx.keep)
         parsed = await ctx.parse(read, res.body, res.url, res.content_type)
         cursor = dict(state.cursor)
         if not parsed.items and parsed.alternate and "feed_url" not in cursor:
@@ -44,6 +48,19 @@ class FeedReader:
         return ReadResult(
             parsed.items, SourceState(res.etag, res.last_modified, cursor), not_modified=False
         )
+
+
+def _parse(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    keep: Callable[[Sequence[str], Sequence[str]], bool] | None = None,
+) -> ParsedFeed:
+    """`feed_parse.parse_feed`, imported where it runs: the scan's process only sends the
+    body to its worker, and need not load the parsers (feedparser, lxml) for that."""
+    from ereput.fetchers.feed_parse import parse_feed
+
+    return parse_feed(body, url, content_type, keep=keep)
 
 
 register(FeedReader())
