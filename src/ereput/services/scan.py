@@ -133,12 +133,15 @@ class _Parsers:
     out to have changed; never on a single core."""
 
     def __init__(self, watchlists: list[Watchlist], sources: int, unvalidated: int) -> None:
-        self._watchlists = watchlists
+        # Without their sources: what a worker needs to select mentions, and small. (Its
+        # start-up data goes through a pipe that the parent fills before the child reads
+        # it: over 64 KB, a worker dying at start would leave the scan waiting forever.)
+        self._watchlists = [dataclasses.replace(wl, sources=()) for wl in watchlists]
         self._thread = ThreadPoolExecutor(
             max_workers=1,
             thread_name_prefix="ereput-parse",
             initializer=_init_worker,
-            initargs=(watchlists,),
+            initargs=(self._watchlists,),
         )
         self._processes: Executor | None = None
         self._may_spawn = (
