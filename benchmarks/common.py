@@ -43,7 +43,9 @@ class ChildRun:
     """A finished child process: wall time, peak memory, exit code, output."""
 
     wall_s: float
-    #: ru_maxrss of the child (and its reaped descendants): the largest single process
+    #: the largest RSS of a single process of the tree, sampled every 50 ms (not ru_maxrss:
+    #: a child forked from this benchmark shares its pages until it execs, and ru_maxrss
+    #: then reports this process's size, ~110 MB, whatever the child does)
     max_rss_mb: float
     #: the largest sum of RSS over the child's whole process tree, sampled every 50 ms
     tree_rss_mb: float
@@ -81,7 +83,7 @@ def run_child(
     argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> ChildRun:
     """Run `argv`, measuring wall time and peak RSS (largest process and whole tree)."""
-    peak = [0]
+    peak = [0, 0]  # the tree's sum, the largest process
     done = threading.Event()
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -95,8 +97,9 @@ def run_child(
 
     def sample() -> None:
         while not done.wait(0.05):
-            total = sum(_rss_kb(p) for p in _descendants(proc.pid))
-            peak[0] = max(peak[0], total)
+            sizes = [_rss_kb(p) for p in _descendants(proc.pid)]
+            peak[0] = max(peak[0], sum(sizes))
+            peak[1] = max([peak[1], *sizes])
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -111,18 +114,17 @@ def run_child(
     ]
     for t in readers:
         t.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status = os.waitpid(proc.pid, 0)
     wall = time.perf_counter() - started
     done.set()
     for t in readers:
         t.join()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    max_rss = usage.ru_maxrss / 1024  # kB on Linux
     return ChildRun(
         wall_s=wall,
-        max_rss_mb=max_rss,
-        tree_rss_mb=max(peak[0] / 1024, max_rss),
+        max_rss_mb=peak[1] / 1024,
+        tree_rss_mb=peak[0] / 1024,
         returncode=proc.returncode,
         stdout=out_chunks.get("out", ""),
         stderr=out_chunks.get("err", ""),
