@@ -49,9 +49,11 @@ QUEUE_SIZE = 8
 UNCHANGED_BATCH = 250
 #: Below this many sources, worker processes cost more to start than they save.
 PROCESS_POOL_MIN_SOURCES = 32
-#: Sources a re-scan parses in a thread before it starts its worker process, which costs
-#: ~0.5 s of CPU to start: the price of parsing about 120 changed feeds here.
-PROCESS_POOL_AFTER_CHANGED = 100
+#: Changed sources a re-scan parses in a thread before it starts its worker process. Not
+#: more: parsing in this process contends with the event loop for the GIL (50 changed
+#: feeds of 1,000: 1.8-1.9 s with the worker started at the first, 2.0-2.5 s parsed here),
+#: and a worker starts on the other core (~0.5 s of CPU there).
+PROCESS_POOL_AFTER_CHANGED = 4
 #: Parsing needs about as much CPU as the rest of the scan (HTTP, storing) now that most
 #: entries are skipped unbuilt: one worker process beside this one keeps two cores busy.
 #: A second one made the 1,000-feed scan no faster on 2 cores (7.2-8.1 s either way) and
@@ -127,10 +129,10 @@ class _Parsers:
     """Where parsing and matching run: worker processes when the scan has many bodies to
     read (both cores then work: the event loop and the writer here, the parsing there),
     else a thread of this process. A scan that finds every source unchanged parses
-    nothing, and one that finds fifty changed parses them in less time than a worker
-    process takes to start: workers start at once only when many sources have no
-    validators yet (a first scan), else once `PROCESS_POOL_AFTER_CHANGED` sources turned
-    out to have changed; never on a single core."""
+    nothing and starts no worker; one that finds a few changed parses them here. The
+    worker starts at once when many sources have no validators yet (a first scan), else
+    once `PROCESS_POOL_AFTER_CHANGED` sources turned out to have changed; never on a
+    single core."""
 
     def __init__(self, watchlists: list[Watchlist], sources: int, unvalidated: int) -> None:
         # Without their sources: what a worker needs to select mentions, and small. (Its
