@@ -175,6 +175,9 @@ def test_text_report_fits_80_columns(demo):
     lines = console.export_text().splitlines()
     assert len(lines) > 20
     assert max(len(line) for line in lines) <= 80
+    # A spike day reads on one line, not wrapped mid-sentence.
+    spikes = [line for line in lines if line.lstrip().startswith("▲")]
+    assert spikes and all(line.rstrip().endswith("7-day avg") for line in spikes)
 
 
 def test_demo_server_maps_query_strings_to_files():

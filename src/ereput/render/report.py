@@ -135,8 +135,10 @@ def text_report(r: dict[str, Any]) -> RenderableType:
         vol.append(f"  {'':<10} {daily[0]['date']} … {daily[-1]['date']}", style="dim")
     for sp in r.get("spikes", []):
         vol.append(
-            f"\n  ▲ {sp['date']} spike: {sp['mentions']} mentions ({sp.get('negative', 0)} "
-            f"negative), {'+'.join(sp.get('on', []))} > {sp.get('factor')}× 7-day average",
+            # One line at 80 columns: "▲ 2026-11-17: 12 mentions, 4 negative: volume,
+            # negative > 2.0× 7-day avg".
+            f"\n  ▲ {sp['date']}: {sp['mentions']} mentions, {sp.get('negative', 0)} negative: "
+            f"{', '.join(sp.get('on', []))} > {sp.get('factor')}× 7-day avg",
             style="red",
         )
     parts.append(vol)
