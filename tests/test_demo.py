@@ -178,6 +178,13 @@ def test_text_report_fits_80_columns(demo):
     # A spike day reads on one line, not wrapped mid-sentence.
     spikes = [line for line in lines if line.lstrip().startswith("▲")]
     assert spikes and all(line.rstrip().endswith("7-day avg") for line in spikes)
+    # Persons to act on: one bullet each; a wrapped reason and the link hang under it.
+    end = next(i for i, x in enumerate(lines) if x.startswith("Top threads"))
+    act = lines[lines.index("To act on") + 1 : end]
+    persons = [x for x in act if x.startswith("    • ")]
+    assert len(persons) >= 3
+    assert all(x.startswith(("  ", "    • ", "      ")) for x in act if x.strip())
+    assert all(x.startswith("  ") and x.rstrip().endswith(":") for x in act if x[2:3] != " ")
 
 
 def test_demo_server_maps_query_strings_to_files():

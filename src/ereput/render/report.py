@@ -198,6 +198,7 @@ def text_report(r: dict[str, Any]) -> RenderableType:
         people = r[key]
         parts.append(Text(f"  {label}: " + ("" if people else "none")))
         listing = Table.grid()
+        listing.add_column(width=2)  # a bullet: a reason that wraps stays under its person
         listing.add_column(overflow="fold")
         for x in people[:8]:
             line = Text(one_line(x["name"], 30) or "(no name)", style="bold")
@@ -206,9 +207,10 @@ def text_report(r: dict[str, Any]) -> RenderableType:
             links = [u for u in x.get("links") or [] if markdown_url(u)]
             if links:
                 line.append(f"\n{one_line(links[0], 200)}", style="dim")
-            listing.add_row(line)
+            listing.add_row("•", line)
         if len(people) > 8:
-            listing.add_row(Text(f"… and {len(people) - 8} more (--format json lists them all)"))
+            more = f"… and {len(people) - 8} more (--format json lists them all)"
+            listing.add_row("", Text(more))
         if people:
             parts.append(Padding(listing, (0, 0, 0, 4)))
 
