@@ -959,6 +959,11 @@ class Store:
         counts.new += 1
         counts.new_ids.append(mention_id)
 
+    def alerts_pending(self) -> bool:
+        """Whether any alert waits to be sent (of any watchlist, to any channel)."""
+        row = self.conn.execute("SELECT 1 FROM alerts WHERE sent_at IS NULL LIMIT 1").fetchone()
+        return row is not None
+
     def robots(self, max_age: float) -> dict[str, tuple[float, str]]:
         """robots.txt texts fetched less than `max_age` seconds ago, by origin."""
         rows = self.conn.execute(

@@ -8,6 +8,7 @@ ASCII, which drops the accents an order of magnitude faster than a per-character
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -43,9 +44,13 @@ _LATIN_MARKS = tuple(
         *(0x307, 0x30B, 0x326, 0x323, 0x309, 0x31B, 0x331),
     )
 )
-# The general case: every code point with a combining class is dropped (None); Unicode has
-# none above plane 1. A list indexed by code point is str.translate's fastest table.
-_STRIP: list[int | None] = [None if unicodedata.combining(chr(c)) else c for c in range(0x20000)]
+
+@functools.cache
+def _strip_table() -> list[int | None]:
+    """The general case: every code point with a combining class is dropped (None); Unicode
+    has none above plane 1. A list indexed by code point is str.translate's fastest table;
+    built when first needed (15 ms, which every command paid at start-up)."""
+    return [None if unicodedata.combining(chr(c)) else c for c in range(0x20000)]
 
 
 def fold(s: str) -> str:
@@ -68,7 +73,7 @@ def fold(s: str) -> str:
         dropped -= d.count(mark)
     if dropped == 0:  # everything the ASCII encoding dropped was an accent
         return ascii_.decode("ascii").lower()
-    return d.translate(_STRIP).casefold()
+    return d.translate(_strip_table()).casefold()
 
 
 WORD = re.compile(r"\w+")

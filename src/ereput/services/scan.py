@@ -358,10 +358,13 @@ async def run_scan(
             cutoff = now() - timedelta(days=wl.retention_days)
             with store.transaction():
                 store.purge_older_than(wl.name, cutoff)
-    from ereput.services import alerts
-
     try:
-        summary.alerts = (await asyncio.to_thread(alerts.after_scan, store, watchlists)).to_json()
+        # Nothing to queue or send (most scans): the alerts module is not even imported.
+        if any(wl.alerts.on for wl in watchlists) or store.alerts_pending():
+            from ereput.services import alerts
+
+            done = await asyncio.to_thread(alerts.after_scan, store, watchlists)
+            summary.alerts = done.to_json()
     except sqlite3.Error as e:  # queued alerts stay queued for the next scan
         error = f"could not read the alert queue: {e}"
         names = ",".join(wl.name for wl in watchlists)
