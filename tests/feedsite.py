@@ -46,9 +46,13 @@ def watchlist(
     terms: Sequence[str] = ("acme",),
     fetch: dict[str, float | int] | None = None,
     name: str = "hostile",
+    community: Sequence[str] = (),
 ) -> Path:
-    """A watchlist of `feed` sources (name, url), with an optional `[fetch]` table."""
+    """A watchlist of `feed` sources (name, url), with an optional `[fetch]` table and
+    community spaces."""
     lines = [f'name = "{name}"', "", "[query]", f"terms = {json.dumps(list(terms))}", ""]
+    if community:
+        lines += ["[community]", f"spaces = {json.dumps(list(community))}", ""]
     if fetch:
         lines.append("[fetch]")
         lines += [f"{k} = {v!r}" for k, v in fetch.items()]

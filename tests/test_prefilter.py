@@ -5,7 +5,6 @@ it, it keeps with it (corpus feeds, hostile markup, community links)."""
 from __future__ import annotations
 
 import json
-import textwrap
 from datetime import UTC, datetime
 from html import escape
 
@@ -21,6 +20,7 @@ from ereput.matching import compile_query
 from ereput.models import Query, Source, Watchlist
 from ereput.services import scan
 from ereput.text import fold, split_words
+from feedsite import Entry, rss, watchlist
 from httpserver import Response
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -154,31 +154,21 @@ def test_prefilter_never_drops_what_the_full_match_keeps(raw):
 def test_a_scan_keeps_unmatched_entries_linking_into_a_community_space(http_server, tmp_path):
     community = "https://forum.acme.example/"
     http_server.routes["/feed.xml"] = Response(
-        textwrap.dedent(f"""\
-        <?xml version="1.0"?><rss version="2.0"><channel><title>Alerts</title>
-        <item><title>A question</title><link>{community}t/42</link>
-        <description>How do I reset my password?</description></item>
-        <item><title>Weather</title><link>https://news.example/w</link>
-        <description>Rain tomorrow.</description></item>
-        <item><title>Outage</title><link>https://news.example/o</link>
-        <description>Acme Cloud was down for an hour.</description></item>
-        </channel></rss>"""),
+        rss(
+            [
+                Entry("A question", f"{community}t/42", text="How do I reset my password?"),
+                Entry("Weather", "https://news.example/w", text="Rain tomorrow."),
+                Entry("Outage", "https://news.example/o", text="Acme Cloud was down for an hour."),
+            ]
+        ),
         headers={"Content-Type": "application/rss+xml"},
     )
-    wl = tmp_path / "w.toml"
-    wl.write_text(
-        textwrap.dedent(f"""\
-        name = "acme"
-        title = "Acme"
-        [query]
-        terms = ['"Acme Cloud"']
-        [community]
-        spaces = ["{community}"]
-        [[sources]]
-        name = "alerts"
-        kind = "feed"
-        url = "{http_server.url("/feed.xml")}"
-        """)
+    wl = watchlist(
+        tmp_path / "w.toml",
+        [("alerts", http_server.url("/feed.xml"))],
+        terms=['"Acme Cloud"'],
+        name="acme",
+        community=[community],
     )
     db = tmp_path / "e.db"
     runner = CliRunner()

@@ -350,7 +350,7 @@ class QueryMatcher:
         self.languages = tuple(query.languages)  # applied by the caller, once detected
         self._terms = _Index([parse_entry(t) for t in self.terms])
         self._exclude = _Index([parse_entry(e) for e in self.exclude])
-        self._automaton: list[str] | ahocorasick.Automaton | None = None  # see _present
+        self._automaton: list[str] | ahocorasick.Automaton | None = None  # see _triggers_in
 
     def match(self, title: str, text: str) -> list[str]:
         return self.match_doc(Doc.of(title, text))

@@ -78,17 +78,6 @@ class Mention:
     language: str | None = None  # detected (ereput.language), else the feed's
     sentiment: float | None = None  # in [-1, 1] (ereput.sentiment); None: not measured
 
-    @property
-    def content_hash(self) -> str | None:
-        """Syndicated copies share their words, not their URL; short texts prove nothing."""
-        from ereput.identity import short_hash  # (identity builds on this module)
-        from ereput.text import fold
-
-        text = fold(self.item.text)
-        if len(text) < 120:
-            return None
-        return short_hash(fold(self.item.title), text, size=32)
-
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:

@@ -28,7 +28,7 @@ from ereput.dates import utc_iso
 from ereput.errors import LockedError, StoreError
 from ereput.fetchers.base import SourceState
 from ereput.identity import account_key, author_class, components, new_person_id, short_hash
-from ereput.models import Account, Identifier, Member, Mention, Watchlist
+from ereput.models import Account, Identifier, Item, Member, Mention, Watchlist
 from ereput.text import fold
 
 migrations = Migrations("ereput")
@@ -238,6 +238,14 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_pending ON alerts(watchlist, channel, id) WHERE sent_at IS NULL
 """,
     )
+
+
+def _content_hash(item: Item) -> str | None:
+    """Syndicated copies share their words, not their URL; short texts prove nothing."""
+    text = fold(item.text)
+    if len(text) < 120:
+        return None
+    return short_hash(fold(item.title), text, size=32)
 
 
 #: How much of the file a reading command maps (SQLite caps it at its own build limit).
@@ -865,7 +873,7 @@ class Store:
                 "SELECT id, source, title, text, author_name FROM mentions WHERE id = ?",
                 (mention_id,),
             ).fetchone()
-        content_hash = m.content_hash
+        content_hash = _content_hash(m.item)
         if existing is None and content_hash:
             existing = self.conn.execute(
                 "SELECT id, source, title, text, author_name FROM mentions "

@@ -36,14 +36,19 @@ class ReadResult:
     not_modified: bool = False  # the server said 304: nothing to parse, nothing to store
 
 
+#: prefilter(texts, links): False for an entry whose raw title and text (`texts`) and links
+#: show that the scan would drop its item, which then need not be built. It may only err
+#: towards True (the scan's `services.select.Keep`).
+Prefilter = Callable[[Sequence[str], Sequence[str]], bool]
+
+
 class ReadContext(Protocol):
     http: HttpClient
 
     @property
-    def keep(self) -> Callable[[Sequence[str], Sequence[str]], bool] | None:
-        """A test a reader may give its parser: False for an entry whose raw strings show
-        the scan would drop it (`matching.Prefilter`); None: keep everything. Readers whose
-        cursors need every item ignore it."""
+    def keep(self) -> Prefilter | None:
+        """The source's prefilter, for a reader to give its parser; None: keep everything.
+        Readers whose cursors need every item ignore it."""
         ...
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ereput.errors import ParseError
-from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
+from ereput.fetchers.base import Prefilter, ReadContext, ReadResult, SourceState, register
 from ereput.models import Source
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def _parse(
     body: bytes,
     url: str,
     content_type: str | None,
-    keep: Callable[[Sequence[str], Sequence[str]], bool] | None = None,
+    keep: Prefilter | None = None,
 ) -> ParsedFeed:
     """`feed_parse.parse_feed`, imported where it runs: the scan's process only sends the
     body to its worker, and need not load the parsers (feedparser, lxml) for that."""

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.entities import html5 as _HTML5_ENTITIES
@@ -35,6 +35,7 @@ import lxml.html
 
 from ereput.errors import ParseError
 from ereput.fetchers import feed_fast
+from ereput.fetchers.base import Prefilter
 from ereput.identifiers import make_account
 from ereput.models import Account, Item
 from ereput.urls import MAX_URL, canonical_url, host_of, unwrap_redirect
@@ -145,18 +146,13 @@ class AuthorInfo(NamedTuple):
         )
 
 
-#: keep(texts, links): False when an RSS/Atom entry need not become an item, judged from its
-#: raw title, summary and content and its links (the scan's `matching.Prefilter`).
-Keep = Callable[[Sequence[str], Sequence[str]], bool]
-
-
 def parse_feed(
     body: bytes,
     url: str,
     content_type: str | None = None,
     *,
     now: datetime | None = None,
-    keep: Keep | None = None,
+    keep: Prefilter | None = None,
 ) -> ParsedFeed:
     """Items of a feed body fetched from `url`; raises ParseError when it is not a feed.
 
@@ -612,7 +608,9 @@ def xml_bytes(text: str) -> tuple[str, bytes]:
     return text, text.encode("utf-8", errors="replace")
 
 
-def _parse_xml_feed(text: str, url: str, now: datetime, keep: Keep | None = None) -> ParsedFeed:
+def _parse_xml_feed(
+    text: str, url: str, now: datetime, keep: Prefilter | None = None
+) -> ParsedFeed:
     """RSS or Atom: the fast reader, else feedparser (EREPUT_FEED_PARSER forces one)."""
     text, data = xml_bytes(text)
     choice = os.environ.get(PARSER_ENV, "").strip().lower()
@@ -659,7 +657,9 @@ def _raw_texts(entry: Mapping[str, Any]) -> list[str]:
     details = (entry.get("title_detail"), entry.get("summary_detail"))
     values += (d.get("value") for d in details if d)
     values += (c.get("value") for c in entry.get("content") or ())
-    return [v for v in values if isinstance(v, str) and v]
+    # Each once: a detail's value is mostly its plain key's again, and the prefilter reads
+    # every character it is given.
+    return list(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 def _raw_links(entry: Mapping[str, Any]) -> list[str]:

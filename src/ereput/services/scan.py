@@ -222,16 +222,15 @@ async def run_scan(
     def persist(
         wl: Watchlist, source: Source, result: ReadResult, sel: Selection, fetched: datetime
     ) -> SaveCounts:
-        counts = SaveCounts()
+        """A changed source (an unchanged one goes to `record_unchanged`)."""
         with store.transaction():
-            if not result.not_modified:
-                mentions = sel.resolve(lambda urls: store.stored_threads(wl.name, urls))
-                counts = store.save_mentions(mentions)
-                # In this transaction: a mention is never stored without its alerts.
-                if wl.alerts.on:
-                    from ereput.services import alerts  # scan workers never need it
+            mentions = sel.resolve(lambda urls: store.stored_threads(wl.name, urls))
+            counts = store.save_mentions(mentions)
+            # In this transaction: a mention is never stored without its alerts.
+            if wl.alerts.on:
+                from ereput.services import alerts  # scan workers never need it
 
-                    alerts.queue_mention_alerts(store, wl, counts.new_ids)
+                alerts.queue_mention_alerts(store, wl, counts.new_ids)
             store.record_success(wl.name, source.name, result.state, fetched)
         return counts
 
@@ -289,15 +288,8 @@ async def run_scan(
             summary.new += counts.new
             summary.updated += counts.updated
             summary.ok += 1
-            summary.not_modified += result.not_modified
-            notify(
-                "done",
-                label,
-                # (the items themselves were dropped before queueing, to bound memory)
-                "not modified"
-                if result.not_modified
-                else f"{counts.new} new, {counts.updated} updated",
-            )
+            # (the items themselves were dropped before queueing, to bound memory)
+            notify("done", label, f"{counts.new} new, {counts.updated} updated")
         if unchanged:
             await record_unchanged()
 
