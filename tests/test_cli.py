@@ -130,3 +130,9 @@ def test_report_periods():
         period_for("UTC", week="2026-W60")
     with pytest.raises(UsageError):
         period_for("UTC", since="2026-11-05", until="2026-11-01")
+
+
+def test_version_alone_prints_it():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ereput ")

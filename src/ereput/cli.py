@@ -101,6 +101,12 @@ def default_db() -> Path:
     return Path(platformdirs.user_data_dir("ereput")) / "ereput.db"
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ereput {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     db: Annotated[
@@ -123,11 +129,12 @@ def _global(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        # Eager: `ereput --version` alone, without a command, prints it.
+        typer.Option("--version", help="Print the version.", is_eager=True, callback=_version),
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"ereput {__version__}")
-        raise typer.Exit()
     state.db = db or default_db()
     state.watchlist_paths = watchlist or [Path("watchlists")]
     state.verbose, state.quiet = verbose, quiet
