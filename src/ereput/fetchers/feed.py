@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from ereput.errors import ParseError
 from ereput.fetchers.base import Prefilter, ReadContext, ReadResult, SourceState, register
-from ereput.models import Source
-
-if TYPE_CHECKING:
-    from ereput.fetchers.feed_parse import ParsedFeed
+from ereput.models import Item, Source
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -49,17 +46,25 @@ class FeedReader:
         )
 
 
+class _Parsed(NamedTuple):
+    items: list[Item]
+    alternate: str | None
+
+
 def _parse(
     body: bytes,
     url: str,
     content_type: str | None,
     keep: Prefilter | None = None,
-) -> ParsedFeed:
+) -> _Parsed:
     """`feed_parse.parse_feed`, imported where it runs: the scan's process only sends the
-    body to its worker, and need not load the parsers (feedparser, lxml) for that."""
+    body to its worker, and need not load the parsers (feedparser, lxml) for that. Hence
+    a result of this module's types: unpickling `feed_parse.ParsedFeed` in the scan's
+    process would import them there all the same (16 MB)."""
     from ereput.fetchers.feed_parse import parse_feed
 
-    return parse_feed(body, url, content_type, keep=keep)
+    parsed = parse_feed(body, url, content_type, keep=keep)
+    return _Parsed(parsed.items, parsed.alternate)
 
 
 register(FeedReader())
