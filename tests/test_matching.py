@@ -3,6 +3,8 @@ exclusions, punctuated tokens, syntax errors with their columns."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from ereput.errors import QuerySyntaxError
 from ereput.matching import compile_query, parse_entry
 from ereput.models import Query
-from ereput.text import fold, words
+from ereput.text import _PLAIN, fold, words
 
 
 def matches(entry: str, text: str, title: str = "") -> bool:
@@ -33,6 +35,8 @@ def matches(entry: str, text: str, title: str = "") -> bool:
         ("ﬁbre", "fibre"),
         ("Привет", "привет"),
         ("Acme 😀 é", "acme 😀 e"),
+        ("クラウドが", "クラウトか"),  # kana voicing marks, past the list
+        ("Ørjan 𝅘𝅥𝅮 Acmé", "ørjan 𝅘 acme"),  # plane 1 marks
     ],
 )
 def test_fold(raw: str, folded: str) -> None:
@@ -56,6 +60,17 @@ def test_words_split_on_punctuation() -> None:
 @given(st.text())
 def test_fold_is_idempotent(s: str) -> None:
     assert fold(fold(s)) == fold(s)
+
+
+@given(st.text())
+def test_fold_drops_every_combining_mark_and_nothing_else(s: str) -> None:
+    # Its fast paths and its two tables (a list for the common scripts, a regex past it)
+    # against the plain definition.
+    d = unicodedata.normalize("NFKD", s)
+    for typo, plain in _PLAIN:
+        d = d.replace(typo, plain)
+    expected = "".join(c for c in d if not unicodedata.combining(c)).casefold()
+    assert fold(s) == (expected if not s.isascii() else s.lower())
 
 
 @given(st.text())

@@ -45,12 +45,42 @@ _LATIN_MARKS = tuple(
     )
 )
 
+#: Code points below this are dropped or kept through a list (str.translate's fastest
+#: table): Latin, Greek, Cyrillic, Arabic, Indic scripts and kana marks. A list up to
+#: 0x20000 (every combining mark) weighed 5 MB in each scan process.
+_TABLE_END = 0x3100
+
+
 @functools.cache
 def _strip_table() -> list[int | None]:
-    """The general case: every code point with a combining class is dropped (None); Unicode
-    has none above plane 1. A list indexed by code point is str.translate's fastest table;
-    built when first needed (15 ms, which every command paid at start-up)."""
-    return [None if unicodedata.combining(chr(c)) else c for c in range(0x20000)]
+    """Every code point below `_TABLE_END` with a combining class is dropped (None); built
+    when first needed (a few ms, which every command would pay at start-up)."""
+    return [None if unicodedata.combining(chr(c)) else c for c in range(_TABLE_END)]
+
+
+_BEYOND_TABLE = re.compile(f"[{chr(_TABLE_END)}-{chr(0x10FFFF)}]")
+
+
+@functools.cache
+def _marks_pattern() -> re.Pattern[str]:
+    """Every combining mark (Unicode has none above plane 1), for the rare text that has
+    characters past the list (CJK, historic scripts): 3-4× slower than the list, 40 KB."""
+    marks = [c for c in range(0x20000) if unicodedata.combining(chr(c))]
+    ranges: list[str] = []
+    start = prev = marks[0]
+    for c in [*marks[1:], -1]:
+        if c == prev + 1:
+            prev = c
+            continue
+        ranges.append(chr(start) if start == prev else f"{chr(start)}-{chr(prev)}")
+        start = prev = c
+    return re.compile("[" + "".join(ranges) + "]+")
+
+
+def _strip_marks(d: str) -> str:
+    if _BEYOND_TABLE.search(d) is None:
+        return d.translate(_strip_table())
+    return _marks_pattern().sub("", d)
 
 
 def fold(s: str) -> str:
@@ -73,7 +103,7 @@ def fold(s: str) -> str:
         dropped -= d.count(mark)
     if dropped == 0:  # everything the ASCII encoding dropped was an accent
         return ascii_.decode("ascii").lower()
-    return d.translate(_strip_table()).casefold()
+    return _strip_marks(d).casefold()
 
 
 WORD = re.compile(r"\w+")
