@@ -90,7 +90,7 @@ def test_first_scan_stores_matches_second_costs_only_304s(
     corpus_site, tmp_path, workers, monkeypatch
 ):
     if workers == "processes":  # what a scan of many sources uses
-        monkeypatch.setattr("ereput.services.scan.PROCESS_POOL_MIN_SOURCES", 1)
+        monkeypatch.setattr("ereput.services.scan.WORKER_MIN_SOURCES", 1)
     wl = write_watchlist(tmp_path / "corpus.toml", corpus_site.url("").rstrip("/"))
     db = tmp_path / "e.db"
 
@@ -352,11 +352,12 @@ def test_a_source_the_store_refuses_fails_alone(corpus_site, tmp_path, monkeypat
 
 
 def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(monkeypatch):
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     from ereput.services.scan import _Parsers
+    from ereput.services.worker import WorkerProcess as ProcessPoolExecutor
 
-    monkeypatch.setattr("ereput.services.scan.PROCESS_POOL_AFTER_CHANGED", 3)
+    monkeypatch.setattr("ereput.services.scan.WORKER_AFTER_CHANGED", 3)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     with _Parsers([], sources=100, unvalidated=100) as first_scan:
         assert isinstance(first_scan.for_source("a"), ProcessPoolExecutor)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import multiprocessing
 import os
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,6 +38,7 @@ from ereput.services.select import (
     select_mentions,
     space_of,
 )
+from ereput.services.worker import WorkerProcess, in_worker
 from ereput.store import SaveCounts, Store
 
 T = TypeVar("T")
@@ -52,18 +52,19 @@ QUEUE_SIZE = 8
 READS_PER_REQUEST = 4
 #: Unchanged sources (HTTP 304) recorded per transaction.
 UNCHANGED_BATCH = 250
-#: Below this many sources, worker processes cost more to start than they save.
-PROCESS_POOL_MIN_SOURCES = 32
+#: Below this many sources, a worker process costs more to start than it saves.
+WORKER_MIN_SOURCES = 32
 #: Changed sources a re-scan parses in a thread before it starts its worker process. Not
 #: more: parsing in this process contends with the event loop for the GIL (50 changed
 #: feeds of 1,000: 1.8-1.9 s with the worker started at the first, 2.0-2.5 s parsed here),
 #: and a worker starts on the other core (~0.5 s of CPU there).
-PROCESS_POOL_AFTER_CHANGED = 4
-#: Parsing needs about as much CPU as the rest of the scan (HTTP, storing) now that most
-#: entries are skipped unbuilt: one worker process beside this one keeps two cores busy.
-#: A second one made the 1,000-feed scan no faster on 2 cores (7.2-8.1 s either way) and
-#: cost 60 MB more.
-WORKER_PROCESSES = 1
+WORKER_AFTER_CHANGED = 4
+#: Times a scan starts its worker again after it died; then it parses in a thread.
+WORKER_RESTARTS = 3
+# One worker process: parsing needs about as much CPU as the rest of the scan (HTTP,
+# storing) now that most entries are skipped unbuilt, so one beside this process keeps two
+# cores busy. A second one made the 1,000-feed scan no faster on 2 cores (7.2-8.1 s either
+# way) and cost 60 MB more.
 
 
 @dataclass
@@ -131,18 +132,16 @@ def check_source_names(watchlists: list[Watchlist], only: list[str]) -> None:
 
 
 class _Parsers:
-    """Where parsing and matching run: worker processes when the scan has many bodies to
-    read (both cores then work: the event loop and the writer here, the parsing there),
-    else a thread of this process. A scan that finds every source unchanged parses
-    nothing and starts no worker; one that finds a few changed parses them here. The
-    worker starts at once when many sources have no validators yet (a first scan), else
-    once `PROCESS_POOL_AFTER_CHANGED` sources turned out to have changed; never on a
-    single core."""
+    """Where parsing and matching run: a worker process (`services.worker`) when the scan
+    has many bodies to read (both cores then work: the event loop and the writer here, the
+    parsing there), else a thread of this process. A scan that finds every source
+    unchanged parses nothing and starts no worker; one that finds a few changed parses
+    them here. The worker starts at once when many sources have no validators yet (a first
+    scan), else once `WORKER_AFTER_CHANGED` sources turned out to have changed; never on
+    a single core."""
 
     def __init__(self, watchlists: list[Watchlist], sources: int, unvalidated: int) -> None:
-        # Without their sources: what a worker needs to select mentions, and small. (Its
-        # start-up data goes through a pipe that the parent fills before the child reads
-        # it: over 64 KB, a worker dying at start would leave the scan waiting forever.)
+        # Without their sources: what a worker needs to select mentions, and small.
         self._watchlists = [dataclasses.replace(wl, sources=()) for wl in watchlists]
         self._thread = ThreadPoolExecutor(
             max_workers=1,
@@ -150,30 +149,35 @@ class _Parsers:
             initializer=_init_worker,
             initargs=(self._watchlists,),
         )
-        self._processes: Executor | None = None
+        self._worker: WorkerProcess | None = None
         self._may_spawn = (
-            sources >= PROCESS_POOL_MIN_SOURCES and (os.cpu_count() or 1) > 1 and not _in_worker()
+            sources >= WORKER_MIN_SOURCES and (os.cpu_count() or 1) > 1 and not in_worker()
         )
         self._parsed: set[str] = set()
-        if self._may_spawn and unvalidated >= PROCESS_POOL_MIN_SOURCES:
+        self._restarts = 0
+        if self._may_spawn and unvalidated >= WORKER_MIN_SOURCES:
             self._spawn()
 
     def _spawn(self) -> Executor:
-        # spawn, not fork: this process already runs threads.
-        self._processes = ProcessPoolExecutor(
-            max_workers=WORKER_PROCESSES,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(self._watchlists,),
-        )
-        return self._processes
+        self._worker = WorkerProcess(_init_worker, (self._watchlists,))
+        return self._worker
 
     def for_source(self, label: str) -> Executor:
         """The executor for a job of source `label` (counted once per source)."""
-        if self._processes is not None:
-            return self._processes
+        if self._worker is not None:
+            # A worker that died (a parser crashing on a hostile page) failed the jobs it
+            # held; the next ones get a new worker, a few times, then this process.
+            if self._worker.broken:
+                self._worker.shutdown()
+                self._restarts += 1
+                if self._restarts > WORKER_RESTARTS:
+                    self._may_spawn = False
+                    self._worker = None
+                    return self._thread
+                return self._spawn()
+            return self._worker
         self._parsed.add(label)
-        if self._may_spawn and len(self._parsed) > PROCESS_POOL_AFTER_CHANGED:
+        if self._may_spawn and len(self._parsed) > WORKER_AFTER_CHANGED:
             return self._spawn()
         return self._thread
 
@@ -182,12 +186,8 @@ class _Parsers:
 
     def __exit__(self, *exc: object) -> None:
         self._thread.shutdown()
-        if self._processes is not None:
-            self._processes.shutdown()
-
-
-def _in_worker() -> bool:
-    return multiprocessing.parent_process() is not None
+        if self._worker is not None:
+            self._worker.shutdown()
 
 
 #: (watchlist, source, outcome, fetched, Retry-After until); outcome is an error message or

@@ -1,0 +1,129 @@
+"""The scan's parse worker process (services.worker): answers reach the job that asked,
+errors travel back, and a worker that dies fails its jobs instead of hanging the scan,
+which goes on with a new one."""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+from concurrent.futures import wait
+
+import pytest
+from typer.testing import CliRunner
+
+from ereput.cli import app
+from ereput.services.worker import WorkerDied, WorkerProcess
+from feedsite import Entry, rss, watchlist
+from httpserver import Response
+
+
+class TwoArgs(Exception):
+    """An exception that pickles but cannot be unpickled (its constructor wants two
+    arguments, its `args` hold one)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a}/{b}")
+
+
+def raise_two_args() -> None:
+    raise TwoArgs("a", "b")
+
+
+def remember(value: str) -> None:
+    os.environ["TEST_WORKER_STARTED_WITH"] = value
+
+
+def started_with() -> str | None:
+    return os.environ.get("TEST_WORKER_STARTED_WITH")
+
+
+def die_at_start(*_: object) -> None:
+    os._exit(3)
+
+
+@pytest.fixture
+def worker():
+    w = WorkerProcess(remember, ("hello",))
+    yield w
+    w.shutdown()
+
+
+def test_answers_reach_the_job_that_asked(worker: WorkerProcess) -> None:
+    futures = [worker.submit(operator.mul, i, 7) for i in range(200)]
+    assert [f.result(timeout=30) for f in futures] == [i * 7 for i in range(200)]
+    assert worker.submit(started_with).result(timeout=30) == "hello"  # the initializer ran
+    assert worker.submit(os.getpid).result(timeout=30) != os.getpid()  # in another process
+
+
+def test_a_large_job_does_not_block_the_caller(worker: WorkerProcess) -> None:
+    body = b"x" * (8 << 20)  # far over a pipe's buffer
+    assert worker.submit(len, body).result(timeout=30) == len(body)
+
+
+def test_errors_travel_back_to_their_job(worker: WorkerProcess) -> None:
+    bad = worker.submit(int, "not a number")
+    good = worker.submit(int, "12")
+    with pytest.raises(ValueError, match="not a number"):
+        bad.result(timeout=30)
+    assert good.result(timeout=30) == 12
+    # One that would not survive the trip back comes as a RuntimeError saying the same.
+    with pytest.raises(RuntimeError, match="TwoArgs: a/b"):
+        worker.submit(raise_two_args).result(timeout=30)
+    assert worker.submit(int, "13").result(timeout=30) == 13
+
+
+def test_a_dying_worker_fails_its_jobs_and_the_later_ones(worker: WorkerProcess) -> None:
+    held = [worker.submit(operator.add, 1, 1), worker.submit(os._exit, 9)]
+    held += [worker.submit(operator.add, 2, 2) for _ in range(5)]
+    done, _ = wait(held, timeout=30)
+    assert len(done) == len(held)
+    assert held[0].result() == 2
+    for f in held[1:]:
+        with pytest.raises(WorkerDied, match="exit status 9"):
+            f.result()
+    assert worker.broken
+    with pytest.raises(WorkerDied):
+        worker.submit(operator.add, 3, 3).result(timeout=5)
+
+
+def test_a_scan_whose_worker_dies_names_the_failed_sources_and_ends(
+    http_server, tmp_path, monkeypatch
+):
+    """A worker that dies at once: the sources it held fail, each by name, and the scan
+    ends (it once waited forever)."""
+    monkeypatch.setattr("ereput.services.scan.WORKER_MIN_SOURCES", 1)
+    monkeypatch.setattr("ereput.services.scan._init_worker", die_at_start)
+    sources = []
+    for i in range(30):
+        body = rss([Entry("Acme is down", f"https://ex.org/{i}")])
+        http_server.routes[f"/f{i}.xml"] = Response(body, headers={"Content-Type": "text/xml"})
+        sources.append((f"f{i}", http_server.url(f"/f{i}.xml")))
+    wl = watchlist(tmp_path / "w.toml", sources)
+    db = tmp_path / "e.db"
+    result = CliRunner().invoke(app, ["--db", str(db), "-w", str(wl), "scan", "--json"])
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 1  # some sources failed
+    assert summary["ok"] + len(summary["failed"]) == 30
+    for failure in summary["failed"]:
+        assert failure["source"].startswith("hostile/f")
+        assert "parse worker process ended (exit status 3)" in failure["error"]
+    assert summary["new"] == summary["ok"]
+
+
+def test_the_scan_starts_a_dead_worker_again_a_few_times_then_parses_itself(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ereput.services.scan import WORKER_RESTARTS, _Parsers
+
+    monkeypatch.setattr("ereput.services.scan._init_worker", die_at_start)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with _Parsers([], sources=100, unvalidated=100) as parsers:
+        seen = []
+        for _ in range(WORKER_RESTARTS + 1):
+            executor = parsers.for_source("a")
+            assert isinstance(executor, WorkerProcess) and executor not in seen
+            seen.append(executor)
+            with pytest.raises(WorkerDied):
+                executor.submit(operator.add, 1, 1).result(timeout=30)
+        assert isinstance(parsers.for_source("a"), ThreadPoolExecutor)
