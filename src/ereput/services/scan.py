@@ -16,7 +16,7 @@ import dataclasses
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -190,6 +190,7 @@ class _Parsers:
             self._worker.shutdown()
 
 
+_Pair = tuple[Watchlist, Source]
 #: (watchlist, source, outcome, fetched, Retry-After until); outcome is an error message or
 #: the read result with its classified items.
 _Job = tuple[Watchlist, Source, "tuple[ReadResult, Selection] | str", datetime, str | None]
@@ -308,7 +309,7 @@ async def run_scan(
         try:
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
-            ctx = ctx.for_source(label, keeps[label])
+            ctx = ctx.for_source(label, keep_for(wl, source))
             result = await reader.read(source, ctx, state)
             sel = Selection()
             if result.items:
@@ -322,9 +323,7 @@ async def run_scan(
             outcome = f"unexpected {type(e).__name__}: {e}"
         await queue.put((wl, source, outcome, fetched, until))
 
-    keeps = {f"{wl.name}/{s.name}": keep_for(wl, s) for wl, s in jobs}
-
-    by_limits: dict[FetchLimits, list[tuple[Watchlist, Source]]] = {}
+    by_limits: dict[FetchLimits, list[_Pair]] = {}
     for wl, s in jobs:
         by_limits.setdefault(wl.fetch, []).append((wl, s))
 
@@ -336,15 +335,17 @@ async def run_scan(
         for limits, group in by_limits.items():
             async with HttpClient(limits, concurrency=concurrency, robots_cache=robots) as http:
                 ctx = _Context(http, parsers)
-                gate = asyncio.Semaphore(max(concurrency, 1) * READS_PER_REQUEST)
+                # A fixed set of readers, each taking the next source when done with one:
+                # memory stays flat however many sources there are (a task per source
+                # weighed 2-3 KB each until it ran).
+                todo = iter(group)
 
-                async def guarded(
-                    wl: Watchlist, s: Source, ctx: _Context = ctx, gate: asyncio.Semaphore = gate
-                ) -> None:
-                    async with gate:
+                async def reader(ctx: _Context = ctx, todo: Iterator[_Pair] = todo) -> None:
+                    for wl, s in todo:
                         await read_one(ctx, wl, s)
 
-                await asyncio.gather(*(guarded(wl, s) for wl, s in group))
+                readers = min(max(concurrency, 1) * READS_PER_REQUEST, len(group))
+                await asyncio.gather(*(reader() for _ in range(readers)))
             fetched_robots.update(http.robots_fetched)
         await queue.put(None)
         await write_task
