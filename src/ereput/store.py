@@ -240,6 +240,26 @@ CREATE INDEX alerts_pending ON alerts(watchlist, channel, id) WHERE sent_at IS N
     )
 
 
+#: FTS5 merges a level's segments once this many are there (its default is 4, max 64).
+FTS_AUTOMERGE = 16
+
+
+@migrations(name="0006_fts_automerge")
+def _m0006(db: Database) -> None:
+    """The mentions' full-text index merges its segments 16 at a time instead of 4.
+
+    Each scan transaction writes a small segment, and FTS5 merges them level by level, a
+    little at each write. With 4, a database of a million mentions spent most of a scan in
+    that merging (2,500 new mentions in 50 transactions: 2.4 s of inserts and commits,
+    against 0.7 s without the index); with 16, 1.1 s, and 600 such transactions took 9.8 s
+    instead of 20 s. Searches stay fast: 22 segments after those 600 (20 with 4), 0.3 ms a
+    query. (8 left 251 segments and 2 ms queries.)
+    """
+    db.execute(
+        "INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('automerge', ?)", [FTS_AUTOMERGE]
+    )
+
+
 def _content_hash(item: Item) -> str | None:
     """Syndicated copies share their words, not their URL; short texts prove nothing."""
     text = fold(item.text)
