@@ -1,7 +1,7 @@
 """`python -m ereput` and the `ereput` command.
 
-Light on purpose: the scan's worker process imports the main script again (multiprocessing
-starts it with "spawn"), and must not pay for the CLI (typer, rich, the store, httpx).
+Light on purpose: `ereput` starts here, and the CLI (typer, rich, the store, httpx) is
+imported only once a command runs.
 """
 
 from __future__ import annotations
