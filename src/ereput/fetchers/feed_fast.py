@@ -231,6 +231,25 @@ _MONTHS = {
 }
 
 
+class LazyDate:
+    """`parse_date(value)`, computed when `feed_parse` reads it (`resolve`): a scan's
+    prefilter skips most entries unread, and their dates were a fifth of this reader's
+    time. Only `_direct_entry` leaves these; the replay stores parsed dates."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"LazyDate({self.value!r})"
+
+
+def resolve(value: Any) -> Any:
+    """A `*_parsed` entry value as feedparser would hold it."""
+    return parse_date(value.value) if isinstance(value, LazyDate) else value
+
+
 def parse_date(value: str | None) -> time.struct_time | None:
     """feedparser's `_parse_date`, computed directly for the two common shapes (RFC 822 with
     a day name and a numeric or GMT zone; W3C date-time with seconds), where its first
@@ -1374,7 +1393,7 @@ def _direct_entry(r: _Replay, item: lxml.etree._Element) -> dict[str, Any] | Non
             seen.add(key)
             value = _fixup(text)
             entry[key] = value
-            entry[f"{key}_parsed"] = parse_date(value)
+            entry[f"{key}_parsed"] = LazyDate(value)
         elif code == _AUTHOR:
             if "author" in seen or attrs or not _direct_author(entry, child):
                 return None

@@ -708,7 +708,9 @@ def _fp_date(entry: dict[str, Any], now: datetime) -> datetime | None:
     """published, else updated; a date feedparser could not read gets one more chance.
 
     `dict.get`: FeedParserDict maps a missing `updated` to `published` with a warning."""
-    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    parsed = feed_fast.resolve(dict.get(entry, "published_parsed")) or feed_fast.resolve(
+        dict.get(entry, "updated_parsed")
+    )
     if parsed:
         return read_date(parsed, now)
     raw = dict.get(entry, "published") or dict.get(entry, "updated")
