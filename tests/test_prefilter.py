@@ -114,12 +114,16 @@ def test_prefilter_refuses_markup_that_cannot_match():
 
 
 def test_large_queries_use_one_pass_and_agree_with_the_small_path():
-    terms = tuple(f"word{n} OR \"phrase {n} here\"" for n in range(200)) + BRAND.terms
+    terms = tuple(f'word{n} OR "phrase {n} here"' for n in range(200)) + BRAND.terms
     big = compile_query(Query(terms=terms))
     small = compile_query(BRAND)
     for raw in ("Acme Cloud", "no brand at all", "phrase 7 here", "word12", "acme io"):
         expected = bool(small.may_match_markup([raw])) or "phrase 7" in raw or "word12" in raw
         assert big.may_match_markup([raw]) == expected, raw
+    # Short trigger words are tested apart from the automaton, which may then be empty.
+    short = compile_query(Query(terms=tuple(f"q{n}" for n in range(40))))
+    for raw, expected in (("see q17 here", True), ("Q3", True), ("q", False), ("none", False)):
+        assert short.may_match_markup([raw]) == expected, raw
 
 
 # Text fragments, each with markup that still reads as it.

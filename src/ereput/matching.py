@@ -351,6 +351,7 @@ class QueryMatcher:
         self._terms = _Index([parse_entry(t) for t in self.terms])
         self._exclude = _Index([parse_entry(e) for e in self.exclude])
         self._automaton: list[str] | ahocorasick.Automaton | None = None  # see _triggers_in
+        self._short: list[str] = []
 
     def match(self, title: str, text: str) -> list[str]:
         return self.match_doc(Doc.of(title, text))
@@ -390,20 +391,29 @@ class QueryMatcher:
 
     def _triggers_in(self, folded: str) -> frozenset[str]:
         """The trigger words found as substrings: a few `in` tests, or for a large query
-        one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB)."""
+        one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB). Short
+        words are tested with `in` even then: the automaton reports every occurrence, and
+        one like "io" (of `acme.io`) occurs in most words' endings: 99 % of its reports,
+        a third of the prefilter's time with a thousand terms."""
         if self._automaton is None:
             words = sorted(self._terms.words)
             if len(words) <= _FEW_WORDS:
                 self._automaton = words
             else:
+                self._short = [w for w in words if len(w) <= _SHORT_WORD]
                 automaton = ahocorasick.Automaton()
                 for w in words:
-                    automaton.add_word(w, w)
-                automaton.make_automaton()
+                    if len(w) > _SHORT_WORD:
+                        automaton.add_word(w, w)
+                if len(automaton):
+                    automaton.make_automaton()
                 self._automaton = automaton
         if isinstance(self._automaton, list):
             return frozenset(w for w in self._automaton if w in folded)
-        return frozenset(w for _, w in self._automaton.iter(folded))
+        found = {w for w in self._short if w in folded}
+        if len(self._automaton):
+            found.update(w for _, w in self._automaton.iter(folded))
+        return frozenset(found)
 
     def _excluded(self, doc: Doc) -> Iterable[int]:
         ex = self._exclude
@@ -411,6 +421,8 @@ class QueryMatcher:
 
 
 _FEW_WORDS = 24
+#: Trigger words this short are tested with `in` rather than by the automaton.
+_SHORT_WORD = 3
 _TAG = re.compile(r"<[^<>]*>")
 
 
