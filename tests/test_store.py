@@ -242,3 +242,20 @@ def test_languages_filter_keeps_listed_and_unknown_languages():
     ]
     picked = select_mentions(w, w.sources[0], items, matcher, T0, lambda u: set())
     assert [m.url for m in picked] == ["https://x.example/fr", "https://x.example/unknown"]
+
+
+def test_sources_remember_validators_cursor_and_retry_after(store):
+    from ereput.fetchers.base import SourceState
+
+    assert store.source_states("acme") == {}  # a first scan holds nothing per source
+    state = SourceState(etag='"v1"', last_modified="Tue, 17 Nov 2026 09:30:00 GMT")
+    state.cursor = {"latest": 42, "name": "Sébastien"}
+    with store.transaction():
+        store.record_success("acme", "a", state, T0)
+        store.record_failure("acme", "b", "HTTP 429", T0, "2026-11-17T10:00:00Z")
+    saved = store.source_states("acme")
+    assert saved["a"].state() == state
+    assert saved["a"].retry_after is None
+    assert saved["b"].state() == SourceState()
+    assert saved["b"].retry_after == "2026-11-17T10:00:00Z"
+    assert store.source_states("other") == {}

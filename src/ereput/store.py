@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -278,6 +278,19 @@ MENTION_COLUMNS = (
 )
 
 
+class SavedState(NamedTuple):
+    """A source's validators, cursor (JSON) and Retry-After time as stored: compact, for
+    the scan to hold every source's until it reads it."""
+
+    etag: str | None
+    last_modified: str | None
+    cursor: str | None
+    retry_after: str | None
+
+    def state(self) -> SourceState:
+        return SourceState(self.etag, self.last_modified, json.loads(self.cursor or "{}"))
+
+
 @dataclass
 class SaveCounts:
     new: int = 0
@@ -385,16 +398,18 @@ class Store:
                     (self.source_id(wl.name, s.name), wl.name, s.name, s.kind, s.url),
                 )
 
-    def source_state(self, watchlist: str, source: str) -> tuple[SourceState, str | None]:
-        """The validators and cursor of a source, and the Retry-After time it must wait for."""
-        row = self.conn.execute(
-            "SELECT etag, last_modified, cursor, retry_after FROM sources WHERE id = ?",
-            (self.source_id(watchlist, source),),
-        ).fetchone()
-        if row is None:
-            return SourceState(), None
-        cursor = json.loads(row[2]) if row[2] else {}
-        return SourceState(etag=row[0], last_modified=row[1], cursor=cursor), row[3]
+    def source_states(self, watchlist: str) -> dict[str, SavedState]:
+        """What the watchlist's sources remember, by source name: only those that remember
+        something (a first scan of 10,000 sources held 4.5 MB of empty states)."""
+        return {
+            row[0]: SavedState(*row[1:])
+            for row in self.conn.execute(
+                "SELECT name, etag, last_modified, cursor, retry_after FROM sources "
+                "WHERE watchlist = ? AND (etag IS NOT NULL OR last_modified IS NOT NULL "
+                "OR cursor IS NOT NULL OR retry_after IS NOT NULL)",
+                (watchlist,),
+            )
+        }
 
     def record_success(self, watchlist: str, source: str, state: SourceState, at: datetime) -> None:
         self.record_successes([(watchlist, source, state, at)])

@@ -215,7 +215,7 @@ async def run_scan(
         store.sync_members(wl)
     jobs = [(wl, s) for wl in watchlists for s in wl.sources if not only or s.name in only]
     summary.sources = len(jobs)
-    states = {(wl.name, s.name): store.source_state(wl.name, s.name) for wl, s in jobs}
+    saved = {wl.name: store.source_states(wl.name) for wl in watchlists}
 
     # One writer owns the database connection: results and failures both go through it.
     queue: asyncio.Queue[_Job | None] = asyncio.Queue(QUEUE_SIZE)
@@ -296,7 +296,8 @@ async def run_scan(
 
     async def read_one(ctx: _Context, wl: Watchlist, source: Source) -> None:
         label = f"{wl.name}/{source.name}"
-        state, retry_after = states[(wl.name, source.name)]
+        row = saved[wl.name].get(source.name)
+        state, retry_after = (row.state(), row.retry_after) if row else (SourceState(), None)
         fetched = now()
         if retry_after and from_iso(retry_after) > fetched:
             summary.deferred.append({"source": label, "until": retry_after})
@@ -330,7 +331,11 @@ async def run_scan(
     robots = store.robots(ROBOTS_MAX_AGE)
     fetched_robots: dict[str, tuple[float, str]] = {}
     write_task = asyncio.create_task(writer())
-    unvalidated = sum(1 for state, _ in states.values() if not (state.etag or state.last_modified))
+    unvalidated = sum(
+        1
+        for wl, s in jobs
+        if not ((row := saved[wl.name].get(s.name)) and (row.etag or row.last_modified))
+    )
     with _Parsers(watchlists, len(jobs), unvalidated) as parsers:
         for limits, group in by_limits.items():
             async with HttpClient(limits, concurrency=concurrency, robots_cache=robots) as http:
