@@ -73,6 +73,27 @@ def test_errors_travel_back_to_their_job(worker: WorkerProcess) -> None:
     assert worker.submit(int, "13").result(timeout=30) == 13
 
 
+def deep(n: int) -> list:
+    nested: list = []
+    for _ in range(n):
+        nested = [nested]
+    return nested
+
+
+def test_what_cannot_be_pickled_fails_its_own_job_only(worker: WorkerProcess) -> None:
+    with pytest.raises(RecursionError):  # far too deep to pickle, on the way there
+        worker.submit(len, deep(200_000)).result(timeout=30)
+    with pytest.raises(RuntimeError, match="unpicklable result"):  # on the way back
+        worker.submit(deep, 200_000).result(timeout=30)
+    with pytest.raises(RuntimeError, match="unpicklable result"):
+        worker.submit(lambda_maker).result(timeout=30)
+    assert worker.submit(operator.add, 2, 3).result(timeout=30) == 5
+
+
+def lambda_maker():
+    return lambda: None
+
+
 def test_a_dying_worker_fails_its_jobs_and_the_later_ones(worker: WorkerProcess) -> None:
     held = [worker.submit(operator.add, 1, 1), worker.submit(os._exit, 9)]
     held += [worker.submit(operator.add, 2, 2) for _ in range(5)]

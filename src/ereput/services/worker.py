@@ -43,11 +43,18 @@ class WorkerDied(RuntimeError):
     """The worker process ended while jobs were waiting for it."""
 
 
-def _write(out: IO[bytes], obj: object) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+def _dumps(obj: object) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _send_bytes(out: IO[bytes], data: bytes) -> None:
     out.write(_LENGTH.pack(len(data)))
     out.write(data)
     out.flush()
+
+
+def _write(out: IO[bytes], obj: object) -> None:
+    _send_bytes(out, _dumps(obj))
 
 
 def _read(inp: IO[bytes]) -> Any:
@@ -125,9 +132,11 @@ class WorkerProcess(Executor):
             _write(stdin, start)
             while (job := self._outbox.get()) is not None:
                 try:
-                    _write(stdin, job)
-                except (pickle.PicklingError, TypeError, AttributeError) as e:
+                    data = _dumps(job)
+                except Exception as e:  # nothing was written: that job alone fails
                     self._fail(job[0], e)
+                    continue
+                _send_bytes(stdin, data)
         except OSError:
             pass  # the worker is gone: the receiver sees its end and fails what was pending
         finally:
@@ -149,6 +158,8 @@ class WorkerProcess(Executor):
         except Exception:  # end of stream, or a message that could not be read
             pass
         stdout.close()
+        if self._proc.poll() is None:  # alive but unreadable: it would block on its stdout
+            self._proc.kill()
         code = self._proc.wait()
         with self._lock:
             self._broken = f"the parse worker process ended (exit status {code})"
@@ -176,9 +187,10 @@ def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
         except Exception as e:  # a parser's error goes back to the source that asked
             answer = (job, False, _portable(e))
         try:
-            _write(out, answer)
-        except (pickle.PicklingError, TypeError, AttributeError) as e:
-            _write(out, (job, False, RuntimeError(f"unpicklable result: {e!r}")))
+            data = _dumps(answer)
+        except Exception as e:  # too deep, or not picklable: that job alone fails
+            data = _dumps((job, False, RuntimeError(f"unpicklable result: {e!r}")))
+        _send_bytes(out, data)
 
 
 def _portable(error: Exception) -> Exception:
