@@ -370,3 +370,18 @@ def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(mo
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     with _Parsers([], sources=100, unvalidated=100) as one_core:
         assert isinstance(one_core.for_source("a"), ThreadPoolExecutor)
+
+
+def test_a_source_whose_saved_state_is_unreadable_fails_alone(corpus_site, tmp_path):
+    wl = write_watchlist(tmp_path / "corpus.toml", corpus_site.url("").rstrip("/"))
+    db = tmp_path / "e.db"
+    assert invoke("scan", "--json", db=db, wl=wl).exit_code == 0
+    with sqlite3.connect(db) as conn:  # a cursor that is not JSON (a hand edit, a bad disk)
+        conn.execute("UPDATE sources SET cursor = '{not json' WHERE name = 'techcrunch'")
+    second = invoke("scan", "--json", db=db, wl=wl)
+    assert second.exit_code == 1
+    summary = json.loads(second.stdout)
+    [failure] = summary["failed"]
+    assert failure["source"] == "corpus/techcrunch"
+    assert "JSONDecodeError" in failure["error"]
+    assert summary["ok"] == len(FEEDS) - 1

@@ -297,7 +297,7 @@ async def run_scan(
     async def read_one(ctx: _Context, wl: Watchlist, source: Source) -> None:
         label = f"{wl.name}/{source.name}"
         row = saved[wl.name].get(source.name)
-        state, retry_after = (row.state(), row.retry_after) if row else (SourceState(), None)
+        retry_after = row.retry_after if row else None
         fetched = now()
         if retry_after and from_iso(retry_after) > fetched:
             summary.deferred.append({"source": label, "until": retry_after})
@@ -311,6 +311,7 @@ async def run_scan(
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
             ctx = ctx.for_source(label, keep_for(wl, source))
+            state = row.state() if row else SourceState()
             result = await reader.read(source, ctx, state)
             sel = Selection()
             if result.items:
