@@ -60,7 +60,7 @@ def _parse(
     """`feed_parse.parse_feed`, imported where it runs: the scan's process only sends the
     body to its worker, and need not load the parsers (feedparser, lxml) for that. Hence
     a result of this module's types: unpickling `feed_parse.ParsedFeed` in the scan's
-    process would import them there all the same (16 MB)."""
+    process would import them there all the same (7 MB of its peak)."""
     from ereput.fetchers.feed_parse import parse_feed
 
     parsed = parse_feed(body, url, content_type, keep=keep)
