@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 import operator
 import os
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import wait
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -148,3 +153,52 @@ def test_the_scan_starts_a_dead_worker_again_a_few_times_then_parses_itself(monk
             with pytest.raises(WorkerDied):
                 executor.submit(operator.add, 1, 1).result(timeout=30)
         assert isinstance(parsers.for_source("a"), ThreadPoolExecutor)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_scan_killed_by_sigkill_leaves_no_worker_behind(http_server, tmp_path):
+    """Cron's timeout, an OOM kill: the worker sees its stdin close and ends too."""
+    sources = []
+    for i in range(40):  # a first scan of 40 sources starts its worker at once
+        body = rss([Entry(f"Acme {i}.{n}", f"https://ex.org/{i}/{n}") for n in range(20)])
+        http_server.routes[f"/f{i}.xml"] = Response(body, stall=0.3, conditional=False)
+        sources.append((f"f{i}", http_server.url(f"/f{i}.xml")))
+    wl = watchlist(tmp_path / "w.toml", sources)
+    argv = [sys.executable, "-m", "ereput", "--db", str(tmp_path / "e.db"), "-w", str(wl)]
+    scan = subprocess.Popen([*argv, "scan", "--quiet"])
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline and scan.poll() is None:
+            workers = children(scan.pid)
+            time.sleep(0.02)
+        assert workers, "the scan started no worker process"
+        scan.send_signal(signal.SIGKILL)
+        scan.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(w) for w in workers)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
