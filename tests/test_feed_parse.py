@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from conftest import CORPUS, manifest
 from ereput.errors import ParseError
@@ -463,3 +465,44 @@ def test_rss_author_elements():
     assert rita.author.identifiers == (
         Identifier("email", hashlib.sha256(b"rita@x.org").hexdigest()),
     )
+
+
+# --- bounding over-long author runs: the one-pass check agrees with the bounds ------------
+
+_PIECES = [
+    "<author>", "</author>", "<AUTHOR x='1'>", "<dc:creator>", "</dc:creator>", "<name/>",
+    "<name>", "</name >", "<email>", "</email>", "<![CDATA[", "]]>", "<b>", "</b>", "<!---->",
+    "<?pi?>", "<item>", "</item>", " ", "&amp;", "x" * 200, "y" * 300, "z" * 1100,
+]  # fmt: skip
+
+
+def _bounded_always(text: str) -> str:
+    from ereput.fetchers import feed_parse
+
+    def cut(match):  # what bound_author_runs does when it cannot rule a change out
+        return match[1] + feed_parse._cut_run(match[2])
+
+    return feed_parse._bound_author_elements(feed_parse._AUTHOR_RUN.sub(cut, text))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+# An element long only with its markup, split so that no run follows its tag: flattened.
+@example(["<author>", "<b>", "z" * 1100, "</author>"])
+@example(["<dc:creator>", "<!---->", "x" * 200, "<b>", "y" * 300, "</b>", "</dc:creator>"])
+# A run right after a self-closing tag is cut; a long element with an author inside is not.
+@example(["<name/>", "y" * 300])
+@example(["<author>", "<name>", "x" * 200, "</name>", "z" * 1100, "</author>"])
+def test_author_bounds_skip_only_texts_they_would_not_change(pieces):
+    from ereput.fetchers.feed_parse import bound_author_runs
+
+    text = "".join(pieces)
+    assert bound_author_runs(text) == _bounded_always(text)
+
+
+def test_corpus_feeds_read_the_same_with_the_one_pass_check():
+    from ereput.fetchers.feed_parse import bound_author_runs, decode_body
+
+    for path in FEEDS:
+        text = decode_body((CORPUS / path).read_bytes())
+        assert bound_author_runs(text) == _bounded_always(text), path

@@ -79,6 +79,12 @@ _AUTHOR_RUN = re.compile(
     rf"([^<\]]{{{MAX_RUN + 1},}})",
     re.I,
 )
+# An author-ish start tag, self-closing or not: where every run `_AUTHOR_RUN` cuts starts.
+_AUTHOR_TAG = re.compile(
+    r"<((?:[\w.-]{1,40}:)?(?:author|name|creator|email|contributor|publisher"
+    r"|managingEditor|webMaster|owner))\b[^<>]*>",
+    re.I,
+)
 _AUTHOR_OPEN = re.compile(
     r"<((?:[\w.-]{1,40}:)?(?:author|name|creator|email|contributor|publisher"
     r"|managingEditor|webMaster|owner))\b[^<>]*(?<!/)>",
@@ -224,10 +230,35 @@ def bound_author_runs(text: str) -> str:
     by the XML readers, so a leaf author element whose content is still long is flattened
     to its text and cut too."""
 
+    if not _may_need_bounds(text):
+        return text
+
     def cut(match: re.Match[str]) -> str:
         return match[1] + _cut_run(match[2])
 
     return _bound_author_elements(_AUTHOR_RUN.sub(cut, text))
+
+
+def _may_need_bounds(text: str) -> bool:
+    """False when neither bound can change `text` (nearly every feed), found in one pass
+    over its author-ish tags instead of the two whole-text passes of the bounds (0.47 ms
+    of a 68 KB feed's ~4 ms). Every match of `_AUTHOR_RUN` starts at such a tag, and
+    `_bound_author_elements` changes only a non-empty element with over
+    MAX_AUTHOR_CONTENT characters before its end tag; True may still change nothing."""
+    for tag in _AUTHOR_TAG.finditer(text):
+        if _AUTHOR_RUN.match(text, tag.start()):
+            return True
+        end = tag.end()
+        if text[end - 2] != "/":  # not self-closing
+            close = _end_tag(tag[1].lower()).search(text, end)
+            if close is not None and close.start() - end > MAX_AUTHOR_CONTENT:
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _end_tag(name: str) -> re.Pattern[str]:
+    return re.compile(rf"</{re.escape(name)}\s*>", re.I)
 
 
 def _cut_run(run: str) -> str:
@@ -249,7 +280,7 @@ def _bound_author_elements(text: str) -> str:
         name = m[1].lower()
         close = None
         if name not in unclosed:
-            close = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(text, m.end())
+            close = _end_tag(name).search(text, m.end())
             if close is None:
                 unclosed.add(name)
         content = text[m.end() : close.start()] if close else ""
