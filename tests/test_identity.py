@@ -221,7 +221,9 @@ def test_a_forgotten_person_is_erased_and_never_collected_again(store):
         mention("https://x.example/1", acct("x.example", "Léa", U1), text="acme panne secrète"),
         mention("https://y.example/2", acct("y.example", "Léa", U1, email)),
     ]
-    other = mention("https://x.example/3", acct("x.example", "Bob", U2), parent="https://x.example/1")
+    other = mention(
+        "https://x.example/3", acct("x.example", "Bob", U2), parent="https://x.example/1"
+    )
     save(store, *theirs, other)
     pid, erased = lookup.forget(store, U1.value)
     assert erased == 2

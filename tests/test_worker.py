@@ -134,6 +134,8 @@ def test_a_scan_whose_worker_dies_names_the_failed_sources_and_ends(
     for failure in summary["failed"]:
         assert failure["source"].startswith("hostile/f")
         assert "parse worker process ended (exit status 3)" in failure["error"]
+        # Said as what happened to the source, not as a crash of ereput's own code.
+        assert failure["error"].startswith("parsing stopped:"), failure["error"]
     assert summary["new"] == summary["ok"]
 
 

@@ -326,6 +326,7 @@ def mentions(
 ) -> None:
     """List mentions, newest first."""
     from ereput.services import lookup
+
     if space and space not in lookup.SPACES:
         raise UsageError(f"--space takes community or open, not {space!r}")
     if klass and klass not in lookup.CLASSES:
@@ -417,6 +418,7 @@ def author(
 def _author_action(action: str, args: list[str], yes: bool) -> None:
     """`author link A B`, `unlink A B`, `forget QUERY`, `export QUERY` (SPEC §4)."""
     from ereput.services import lookup
+
     wanted = 2 if action in ("link", "unlink") else 1
     if action in ("forget", "export") and len(args) > 1:
         args = [" ".join(args)]  # an unquoted name: "forget Jean Dupont"

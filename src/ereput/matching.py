@@ -350,8 +350,9 @@ class QueryMatcher:
         self.languages = tuple(query.languages)  # applied by the caller, once detected
         self._terms = _Index([parse_entry(t) for t in self.terms])
         self._exclude = _Index([parse_entry(e) for e in self.exclude])
-        self._automaton: list[str] | ahocorasick.Automaton | None = None  # see _triggers_in
-        self._short: list[str] = []
+        # Trigger words looked for with `in`, and the automaton for the others (_triggers_in).
+        self._in_words: list[str] | None = None
+        self._automaton: ahocorasick.Automaton | None = None
 
     def match(self, title: str, text: str) -> list[str]:
         return self.match_doc(Doc.of(title, text))
@@ -390,28 +391,25 @@ class QueryMatcher:
         return any(_loose(terms.nodes[i], present) for i in terms.candidates(triggers))
 
     def _triggers_in(self, folded: str) -> frozenset[str]:
-        """The trigger words found as substrings: a few `in` tests, or for a large query
-        one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB). Short
-        words are tested with `in` even then: the automaton reports every occurrence, and
-        one like "io" (of `acme.io`) occurs in most words' endings: 99 % of its reports,
-        a third of the prefilter's time with a thousand terms."""
-        if self._automaton is None:
+        """The trigger words found as substrings: `in` tests for a few words, and for a
+        large query one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB)
+        for all but the short ones: the automaton reports every occurrence, and a word like
+        "io" (of `acme.io`) occurs in most words' endings: 99 % of its reports, a third of
+        the prefilter's time with a thousand terms."""
+        if self._in_words is None:  # built on first use: most processes never prefilter
             words = sorted(self._terms.words)
-            if len(words) <= _FEW_WORDS:
-                self._automaton = words
-            else:
-                self._short = [w for w in words if len(w) <= _SHORT_WORD]
+            if len(words) > _FEW_WORDS:
                 automaton = ahocorasick.Automaton()
                 for w in words:
                     if len(w) > _SHORT_WORD:
                         automaton.add_word(w, w)
                 if len(automaton):
                     automaton.make_automaton()
-                self._automaton = automaton
-        if isinstance(self._automaton, list):
-            return frozenset(w for w in self._automaton if w in folded)
-        found = {w for w in self._short if w in folded}
-        if len(self._automaton):
+                    self._automaton = automaton
+                words = [w for w in words if len(w) <= _SHORT_WORD]
+            self._in_words = words
+        found = {w for w in self._in_words if w in folded}
+        if self._automaton is not None:
             found.update(w for _, w in self._automaton.iter(folded))
         return frozenset(found)
 

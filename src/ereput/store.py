@@ -240,10 +240,6 @@ CREATE INDEX alerts_pending ON alerts(watchlist, channel, id) WHERE sent_at IS N
     )
 
 
-#: FTS5 merges a level's segments once this many are there (its default is 4, max 64).
-FTS_AUTOMERGE = 16
-
-
 @migrations(name="0006_fts_automerge")
 def _m0006(db: Database) -> None:
     """The mentions' full-text index merges its segments 16 at a time instead of 4.
@@ -255,9 +251,8 @@ def _m0006(db: Database) -> None:
     instead of 20 s. Searches stay fast: 22 segments after those 600 (20 with 4), 0.3 ms a
     query. (8 left 251 segments and 2 ms queries.)
     """
-    db.execute(
-        "INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('automerge', ?)", [FTS_AUTOMERGE]
-    )
+    # A level's segments are merged once this many are there (FTS5's default 4, max 64).
+    db.execute("INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('automerge', 16)")
 
 
 def _content_hash(item: Item) -> str | None:

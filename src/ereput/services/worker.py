@@ -28,6 +28,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import IO, Any
 
+from ereput.errors import SourceError
+
 _LENGTH = struct.Struct("!Q")
 #: Set in the worker's environment: code that would start a worker does not, there.
 WORKER_ENV = "EREPUT_PARSE_WORKER"
@@ -39,8 +41,9 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == "1"
 
 
-class WorkerDied(RuntimeError):
-    """The worker process ended while jobs were waiting for it."""
+class WorkerDied(SourceError):
+    """The worker process ended while jobs were waiting for it: their sources fail (and
+    are read again at the next scan, their validators unchanged)."""
 
 
 def _dumps(obj: object) -> bytes:
@@ -162,7 +165,10 @@ class WorkerProcess(Executor):
             self._proc.kill()
         code = self._proc.wait()
         with self._lock:
-            self._broken = f"the parse worker process ended (exit status {code})"
+            self._broken = (
+                f"parsing stopped: the parse worker process ended (exit status {code}); "
+                "read again at the next scan"
+            )
             pending, self._pending = self._pending, {}
         for future in pending.values():
             future.set_exception(WorkerDied(self._broken))
