@@ -8,10 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from ereput.fetchers.base import ReadResult, SourceState, reader_for
-from ereput.http import HttpClient
+from ereput.http import KEEPALIVE_EXPIRY, HttpClient
+from ereput.http_transport import AiohttpTransport
 from ereput.models import FetchLimits, Source
 from ereput.services.scan import _Context
 from httpserver import HTTPTestServer
+
+
+def _transport() -> httpx.AsyncBaseTransport:
+    return AiohttpTransport(max_connections=16, keepalive_expiry=KEEPALIVE_EXPIRY)
 
 
 class ToServer(httpx.AsyncBaseTransport):
@@ -21,7 +26,7 @@ class ToServer(httpx.AsyncBaseTransport):
 
     def __init__(self, server: HTTPTestServer) -> None:
         self.host, self.port = server.host, server.port
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = _transport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request.url = request.url.copy_with(scheme="http", host=self.host, port=self.port)
@@ -29,7 +34,7 @@ class ToServer(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-        self.inner = httpx.AsyncHTTPTransport()  # the next read() may use this one again
+        self.inner = _transport()  # the next read() may use this one again
 
 
 def read(
