@@ -354,7 +354,7 @@ def test_a_source_the_store_refuses_fails_alone(corpus_site, tmp_path, monkeypat
 def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from ereput.services.scan import _Parsers
+    from ereput.services.scan import WORKER_AT_FIRST_CHANGE, _Parsers
     from ereput.services.worker import WorkerProcess as ProcessPoolExecutor
 
     monkeypatch.setattr("ereput.services.scan.WORKER_AFTER_CHANGED", 3)
@@ -365,6 +365,8 @@ def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(mo
         # Sources found unchanged never ask; the first few changed ones parse in a thread.
         kinds = [type(rescan.for_source(label)) for label in "aabcd"]
         assert kinds == [ThreadPoolExecutor] * 4 + [ProcessPoolExecutor]
+    with _Parsers([], sources=WORKER_AT_FIRST_CHANGE, unvalidated=0) as large_rescan:
+        assert isinstance(large_rescan.for_source("a"), ProcessPoolExecutor)
     with _Parsers([], sources=10, unvalidated=10) as small:  # too few to repay processes
         assert all(isinstance(small.for_source(x), ThreadPoolExecutor) for x in "abcdefgh")
     monkeypatch.setattr("os.cpu_count", lambda: 1)
