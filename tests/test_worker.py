@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ereput.cli import app
-from ereput.services.worker import WorkerDied, WorkerProcess
+from ereput.services.worker import PIPE_SIZE, WorkerDied, WorkerProcess
 from feedsite import Entry, rss, watchlist
 from httpserver import Response
 
@@ -52,6 +52,19 @@ def worker():
     w = WorkerProcess(remember, ("hello",))
     yield w
     w.shutdown()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_pipes_hold_many_feeds(worker: WorkerProcess) -> None:
+    """A 68 KB feed no longer fills the pipe: both directions get PIPE_SIZE bytes, or the
+    most a user may ask for."""
+    import fcntl
+
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    for pipe in (worker._proc.stdin, worker._proc.stdout):
+        assert pipe is not None
+        size = fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)
+        assert size >= min(PIPE_SIZE, limit) > 64 * 1024
 
 
 def test_answers_reach_the_job_that_asked(worker: WorkerProcess) -> None:

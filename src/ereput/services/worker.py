@@ -28,6 +28,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import IO, Any
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 from ereput.errors import SourceError
 
 _LENGTH = struct.Struct("!Q")
@@ -35,6 +40,8 @@ _LENGTH = struct.Struct("!Q")
 WORKER_ENV = "EREPUT_PARSE_WORKER"
 #: The size above which a message is refused: no parse job or result comes near.
 MAX_MESSAGE = 1 << 30
+#: The buffer asked for each pipe: room for a dozen feed-sized messages.
+PIPE_SIZE = 1 << 20
 
 
 def in_worker() -> bool:
@@ -44,6 +51,17 @@ def in_worker() -> bool:
 class WorkerDied(SourceError):
     """The worker process ended while jobs were waiting for it: their sources fail (and
     are read again at the next scan, their validators unchanged)."""
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Give the pipe PIPE_SIZE bytes of buffer where the system allows it (Linux; the
+    default limit for a user is 1 MiB). With the default 64 KiB, each 68 KB feed blocked
+    the sender thread mid-message until the worker had read: a cold scan of 1,000 feeds
+    took 4.7-4.8 s instead of 4.1-4.4 s (alternating runs), both processes busier."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl else None
+    if setsize is not None:
+        with contextlib.suppress(OSError):  # over the system's limit: the default stays
+            fcntl.fcntl(pipe.fileno(), setsize, PIPE_SIZE)
 
 
 def _dumps(obj: object) -> bytes:
@@ -89,6 +107,8 @@ class WorkerProcess(Executor):
             env={**os.environ, "PYTHONPATH": path, WORKER_ENV: "1"},
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
+        _widen(self._proc.stdin)
+        _widen(self._proc.stdout)
         self._lock = threading.Lock()
         self._pending: dict[int, Future[Any]] = {}
         self._next_id = 0
