@@ -21,6 +21,7 @@ import functools
 import itertools
 import mimetypes
 import os
+import ssl
 import time
 import zlib
 from collections.abc import Mapping
@@ -629,6 +630,16 @@ def _reason(exc: BaseException) -> str:
     generic "All connection attempts failed"."""
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+            # (aiohttp's subclasses lack the attributes and chain the real error)
+            verify = getattr(cause, "verify_message", None)
+            if verify:
+                return f"certificate verify failed: {verify}".rstrip(".")
+            reason = getattr(cause, "reason", None)
+            if reason:
+                return f"TLS error: {str(reason).lower().replace('_', ' ')}"
+            cause = cause.__cause__ or cause.__context__
+            continue
         code = getattr(cause, "errno", None)
         if isinstance(code, int) and code in errno.errorcode:
             return os.strerror(code).lower()
