@@ -161,6 +161,11 @@ class HTTPTestServer:
         with self._lock:
             return [r for r in self.log if path is None or r.path == path]
 
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far (a client reusing one counts once)."""
+        return self._httpd.accepted
+
     def hits(self, path: str) -> int:
         return len(self.requests(path))
 
@@ -214,6 +219,7 @@ class _Server(ThreadingHTTPServer):
     owner: HTTPTestServer
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.accepted = 0  # connections accepted so far
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
@@ -227,6 +233,7 @@ class _Server(ThreadingHTTPServer):
         conn, addr = super().get_request()
         with self._connections_lock:
             self._connections.add(conn)
+            self.accepted += 1
         return conn, addr
 
     def shutdown_request(self, request: Any) -> None:

@@ -25,6 +25,7 @@ from ereput.errors import (
     RobotsDisallowed,
 )
 from ereput.http import FetchResult, HttpClient
+from ereput.http_transport import AiohttpTransport
 from ereput.models import FetchLimits
 from httpserver import HTTPTestServer, Request, Response, endless, gzip_bomb, redirect, sequence
 
@@ -467,3 +468,40 @@ def test_file_urls_only_when_asked(tmp_path: Any) -> None:
 def test_other_schemes_are_refused() -> None:
     with pytest.raises(FetchError, match="unsupported URL scheme 'ftp'"):
         fetch("ftp://example.org/feed")
+
+
+def test_idle_connections_are_kept_for_the_hosts_used_last(
+    http_server_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp bounds the connections in use only: without our cap, one idle socket per
+    host asked stays open for the keep-alive time (a scan of thousands of hosts would run
+    out of file descriptors)."""
+    monkeypatch.setattr("ereput.http_transport.idle_hosts", lambda: 4)
+    # robots.txt answered 200 and read to its end, so its connection serves the page too
+    routes = {"/robots.txt": "User-agent: *\nAllow: /\n", "/page": b"ok"}
+    servers = [http_server_factory(f"127.0.0.{20 + i}", dict(routes)) for i in range(12)]
+    transport = AiohttpTransport(max_connections=16, keepalive_expiry=30)
+
+    async def go() -> int:
+        async with HttpClient(FAST, transport=transport) as http:
+            for server in servers:  # one host after the other: each leaves an idle socket
+                await http.get(server.url("/page"))
+            idle = transport.idle_connections()
+            await http.get(servers[-1].url("/page"))  # the last host's socket is reused
+            return idle
+
+    assert asyncio.run(go()) == 4
+    assert [s.connections for s in servers] == [1] * 12  # the last host's was reused
+    assert all(s.hits("/page") == 1 for s in servers[:-1])
+
+
+@pytest.mark.parametrize(("soft", "hosts"), [(64, 16), (1024, 256), (1 << 20, 256), (8, 4)])
+def test_idle_hosts_keep_idle_sockets_within_half_the_open_files_limit(
+    soft: int, hosts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resource
+
+    from ereput.http_transport import idle_hosts
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (soft, resource.RLIM_INFINITY))
+    assert idle_hosts() == hosts
