@@ -138,6 +138,15 @@ def test_text_report_fits_80_columns(fixed):
     assert max(len(line) for line in lines) <= 80
 
 
+def test_text_report_people_lines_end_cleanly(fixed):
+    """ "  trolls:" heads a list, "  trolls: none" stands alone; no line ends in a space."""
+    lines = text_of(fixed[1]).splitlines()
+    heads = [line for line in lines if re.match(r"  (invite|trolls|ambassadors):", line)]
+    assert len(heads) == 3
+    assert all(head.rstrip() == head for head in heads)
+    assert all(h.endswith(":") or h.endswith(": none") for h in heads)
+
+
 def test_text_sparkline_folds_a_long_period_into_80_columns(tmp_path):
     store = reportdb.build(tmp_path / "r.db")
     from ereput.services.report import period_for

@@ -196,7 +196,7 @@ def text_report(r: dict[str, Any]) -> RenderableType:
         ("ambassadors", "ambassadors"),
     ):
         people = r[key]
-        parts.append(Text(f"  {label}: " + ("" if people else "none")))
+        parts.append(Text(f"  {label}:" + ("" if people else " none")))
         listing = Table.grid()
         listing.add_column(width=2)  # a bullet: a reason that wraps stays under its person
         listing.add_column(overflow="fold")
