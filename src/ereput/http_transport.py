@@ -103,7 +103,10 @@ class _Connector(aiohttp.TCPConnector):
     hosts kept one or two sockets open to each host it had asked in the last keep-alive
     seconds (290 after 500 requests on 250 hosts, where httpcore kept 16), and a larger
     scan would reach the 1,024 open files many systems allow. This one keeps idle
-    connections to the `max_idle_hosts` hosts used last; the others' are closed."""
+    connections to the `max_idle_hosts` hosts used last; the others' are closed.
+
+    It extends aiohttp's `_release` and reads its `_conns` (the same from 3.10 to 3.14):
+    `test_idle_connections_are_kept_for_the_hosts_used_last` fails if they change."""
 
     def __init__(self, *, max_idle_hosts: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
