@@ -105,7 +105,7 @@ class _Connector(aiohttp.TCPConnector):
     scan would reach the 1,024 open files many systems allow. This one keeps idle
     connections to the `max_idle_hosts` hosts used last; the others' are closed.
 
-    It extends aiohttp's `_release` and reads its `_conns` (the same from 3.10 to 3.14):
+    It extends aiohttp's `_release` and reads its `_conns` (as aiohttp 3.14 has them):
     `test_idle_connections_are_kept_for_the_hosts_used_last` fails if they change."""
 
     def __init__(self, *, max_idle_hosts: int, **kwargs: Any) -> None:
