@@ -877,6 +877,51 @@ def test_discourse_search_and_category_sources(http_server):
     assert not [r for r in http_server.requests()[n:] if r.path.startswith("/t/")]
 
 
+def test_a_topic_robots_txt_forbids_is_skipped_and_the_others_read(phpbb_site):
+    """One topic disallowed among those listed: the source is read without it (the rule
+    stays, so a re-scan of the unchanged forum does not ask again), not failed whole."""
+    listing = phpbb_site.pages["/viewforum.php"].decode()
+    row = listing[listing.index('<li class="row bg1">') : listing.index("</li>") + 5]
+    hidden = row.replace("t=10", "t=11").replace("Acme Cloud outage", "Staff only")
+    phpbb_site.pages["/viewforum.php"] = listing.replace(row, row + hidden).encode()
+    phpbb_site.routes["/robots.txt"] = "User-agent: *\nDisallow: /viewtopic.php?f=2&t=11\n"
+    source = Source(
+        "board", "forum", phpbb_site.url("/viewforum.php?f=2"), options={"engine": "phpbb"}
+    )
+    first = read(source)
+    assert [i.author.name for i in first.items] == ["alice", "Guest", "bob"]
+    asked = topic_requests(phpbb_site)
+    assert asked and all("t=10" in path for path in asked)
+    n = len(phpbb_site.requests())
+    again = read(source, SourceState(**json.loads(json.dumps(first.state.__dict__))))
+    assert again.items == [] and again.not_modified
+    assert topic_requests(phpbb_site, n) == []
+
+
+def test_a_topic_whose_robots_txt_cannot_be_read_is_asked_again_next_scan(
+    phpbb_site, http_server_factory
+):
+    """robots.txt unreachable (503) on the host of one listed topic: skipped this time,
+    and the forum page is not marked read, so the next scan asks again."""
+    other = http_server_factory("127.0.0.2")
+    other.routes["/robots.txt"] = Response(b"down", status=503, conditional=False)
+    listing = phpbb_site.pages["/viewforum.php"].decode()
+    row = listing[listing.index('<li class="row bg1">') : listing.index("</li>") + 5]
+    elsewhere = row.replace(
+        "./viewtopic.php?f=2&amp;t=10", other.url("/viewtopic.php?f=2&amp;t=11")
+    )
+    phpbb_site.pages["/viewforum.php"] = listing.replace(row, row + elsewhere).encode()
+    source = Source(
+        "board", "forum", phpbb_site.url("/viewforum.php?f=2"), options={"engine": "phpbb"}
+    )
+    first = read(source)
+    assert [i.author.name for i in first.items] == ["alice", "Guest", "bob"]
+    assert other.hits("/robots.txt") == 1 and other.hits("/viewtopic.php") == 0
+    again = read(source, SourceState(**json.loads(json.dumps(first.state.__dict__))))
+    assert again.items == []  # the topic read is unchanged
+    assert other.hits("/robots.txt") == 2  # the other one is tried again: it may be back
+
+
 def test_robots_txt_applies_to_every_page_of_a_forum(phpbb_site):
     """robots.txt is read for the topic pages too: a forum whose robots.txt forbids its
     topics fails with that reason, and no topic page is asked for."""

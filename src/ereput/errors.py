@@ -92,5 +92,10 @@ class RobotsDisallowed(SourceError):
     """robots.txt disallows the URL (or could not be read, RFC 9309)."""
 
 
+class RobotsUnreachable(RobotsDisallowed):
+    """robots.txt could not be read (5xx, no answer): everything is disallowed for now, and
+    may be allowed at the next scan."""
+
+
 class ParseError(SourceError):
     """The body is not what the source kind reads (not a feed, not a forum page…)."""

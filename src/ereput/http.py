@@ -45,6 +45,7 @@ from ereput.errors import (
     HTTPStatusError,
     RetryLater,
     RobotsDisallowed,
+    RobotsUnreachable,
 )
 from ereput.http_transport import AiohttpTransport
 from ereput.models import FetchLimits
@@ -327,7 +328,7 @@ class HttpClient:
             if rules is None:
                 rules = self._robots[origin] = await self._load_robots(origin)
         if isinstance(rules, str):
-            raise RobotsDisallowed(rules)
+            raise RobotsUnreachable(rules)
         if not rules.can_fetch(ROBOTS_TOKEN, url):
             raise RobotsDisallowed(f"disallowed by robots.txt: {url}")
 

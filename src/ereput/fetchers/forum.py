@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from ereput.errors import RobotsDisallowed, RobotsUnreachable
 from ereput.fetchers import (
     custom,
     flarum,
@@ -95,6 +96,9 @@ class _Walk:
             self.cursor["mode"] = state.cursor["mode"]
         self.budget = int(source.options.get("max_pages", DEFAULT_MAX_PAGES))
         self.items: list[Item] = []
+        # Topics and sub-forums robots.txt kept us from, and those read (or started).
+        self.refused: list[RobotsDisallowed] = []
+        self.readable = 0
 
     async def get(self, url: str, validators: list[str | None] | None = None) -> Any:
         etag, modified = (validators or [None, None])[:2]
@@ -133,11 +137,21 @@ class _Walk:
             return
         changed = False
         for ref in listing.topics:
-            done = await self.topic(ref)
+            try:
+                done = await self.topic(ref)
+            except RobotsDisallowed as e:  # that topic only: the others are read
+                self.refused.append(e)
+                # a rule stays until robots.txt changes; an unreadable one, ask next scan
+                done = not isinstance(e, RobotsUnreachable)
+            else:
+                self.readable += 1
             changed = changed or not done
         if follow_forums:
             for forum in listing.forums[:20]:
-                await self.listing(forum, follow_forums=False)
+                try:
+                    await self.listing(forum, follow_forums=False)
+                except RobotsDisallowed as e:
+                    self.refused.append(e)
         if listing.next_url and pages < self.budget and listing.topics:
             await self.listing(listing.next_url, follow_forums=False, pages=pages + 1)
         if not changed:  # every topic read to its end: this page need not be read again
@@ -197,6 +211,8 @@ class ForumReader:
     async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult:
         walk = _Walk(source, ctx, state, engine_for(source))
         await walk.run()
+        if walk.refused and not walk.readable:  # robots.txt forbids all it lists: say so
+            raise walk.refused[0]
         # Nothing new and nothing moved (the listings answered 304): an unchanged source.
         unchanged = not walk.items and walk.cursor == state.cursor
         return ReadResult(
