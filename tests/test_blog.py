@@ -180,6 +180,31 @@ def test_wordpress_rest_api_paginated_with_cursor(http_server):
     assert third.items[0].parent_url == post + "#comment-2"
 
 
+def test_what_robots_txt_forbids_inside_a_blog_is_skipped(http_server):
+    """Sites often forbid their feeds to search engines: the comment feed forbidden, the
+    post page still gives its thread; the post page forbidden, the feed still gives its
+    comments. Neither fails the source, and nothing forbidden is asked for."""
+    blog_site(http_server, feed((101, "Paul Durand")))
+    base = http_server.url("/2026/11/avis-acme/")
+    http_server.routes["/robots.txt"] = "User-agent: *\nDisallow: /comments/feed/\n"
+    urls = {i.url for i in read(http_server.url("/")).items}
+    assert {base, base + "#comment-101", base + "#comment-102"} <= urls
+    assert http_server.hits("/comments/feed/") == 0
+
+    http_server.routes["/robots.txt"] = "User-agent: *\nDisallow: /2026/\n"
+    urls = {i.url for i in read(http_server.url("/")).items}
+    assert base + "#comment-101" in urls  # from the feed
+    assert http_server.hits("/2026/11/avis-acme/") == 1  # the first read's only
+
+
+def test_a_wordpress_api_robots_txt_forbids_falls_back_to_the_pages(http_server):
+    wp_api(http_server, [comment(1, 0, "Ana", "2026-11-01T09:00:00", http_server)])
+    http_server.routes["/robots.txt"] = "User-agent: *\nDisallow: /wp-json/\n"
+    result = read(http_server.url("/"))
+    assert result.state.cursor.get("no_api") is True
+    assert not [r for r in http_server.requests() if r.path.startswith("/wp-json")]
+
+
 def test_pages_are_capped_per_scan(http_server):
     http_server.routes["/"] = (
         "<html><body>"

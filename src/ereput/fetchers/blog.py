@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from ereput.errors import HTTPStatusError, ParseError
+from ereput.errors import HTTPStatusError, ParseError, RobotsDisallowed
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
 from ereput.fetchers.blog_parse import (
     BlogPage,
@@ -116,8 +116,9 @@ class BlogReader:
                 if page and page.post:
                     add([page.post])
                 return self._result(items, budget, cursor)
-            except (HTTPStatusError, ParseError):
-                cursor["no_api"] = True  # a disabled or hidden API: the feeds and pages then
+            except (HTTPStatusError, ParseError, RobotsDisallowed):
+                # a disabled, hidden or robots-forbidden API: the feeds and pages then
+                cursor["no_api"] = True
 
         to_read: list[str] = []
         if page is not None:
@@ -135,8 +136,8 @@ class BlogReader:
                     if fres is not None
                     else None
                 )
-            except (HTTPStatusError, ParseError):
-                comments = None  # a broken or missing comment feed: the pages still tell
+            except (HTTPStatusError, ParseError, RobotsDisallowed):
+                comments = None  # a broken, missing or forbidden feed: the pages still tell
             if comments is not None:
                 if site.get("post"):  # one post watched: only its thread
                     comments = [c for c in comments if c.thread_url in (site["post"], None)]
@@ -148,7 +149,10 @@ class BlogReader:
             if url in seen or host_of(url) != host_of(source.url):
                 continue
             seen.add(url)
-            pres = await budget.get(url, HTML)
+            try:
+                pres = await budget.get(url, HTML)
+            except RobotsDisallowed:  # that post only: the others, and the feed, still tell
+                continue
             if pres is None:
                 continue
             post_page = await ctx.parse(
