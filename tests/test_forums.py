@@ -462,6 +462,25 @@ def test_discourse_reader_latest_topic_and_post_ids(http_server):
     assert not [r for r in http_server.requests()[n:] if r.path.startswith("/t/")]
 
 
+def test_discourse_topic_robots_txt_forbids_is_skipped(http_server):
+    """A second topic listed, which robots.txt forbids: never asked for, the first is read,
+    and the source does not fail; with every listed topic forbidden, it fails and says why."""
+    latest = json.loads((FIXTURES / "discourse_latest.json").read_bytes())
+    hidden = dict(latest["topic_list"]["topics"][0], id=8, slug="staff-only")
+    latest["topic_list"]["topics"].append(hidden)
+    http_server.routes["/latest.json"] = json.dumps(latest).encode()
+    http_server.routes["/t/7.json"] = (FIXTURES / "discourse_topic.json").read_bytes()
+    http_server.routes["/t/7/posts.json"] = (FIXTURES / "discourse_posts_702.json").read_bytes()
+    http_server.routes["/robots.txt"] = "User-agent: *\nDisallow: /t/8\n"
+    source = Source("d", "discourse", http_server.url("/"))
+    assert len(read(source).items) == 3
+    assert not [r for r in http_server.requests() if r.path.startswith("/t/8")]
+
+    http_server.routes["/robots.txt"] = "User-agent: *\nDisallow: /t/\n"
+    with pytest.raises(RobotsDisallowed, match=r"disallowed by robots\.txt: .*/t/7\.json"):
+        read(source)
+
+
 def test_flarum_and_nodebb_readers(http_server):
     http_server.routes["/api/discussions"] = (FIXTURES / "flarum_discussions.json").read_bytes()
     http_server.routes["/api/posts"] = (FIXTURES / "flarum_posts.json").read_bytes()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ereput.errors import RobotsDisallowed, RobotsUnreachable
 from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
 from ereput.fetchers.posts import (
     TopicRef,
@@ -167,6 +168,8 @@ class DiscourseReader:
         topics: dict[str, Any] = dict(cursor.get("topics") or {})
         budget = [int(source.options.get("max_pages", DEFAULT_MAX_PAGES))]
         items: list[Item] = []
+        refused: list[RobotsDisallowed] = []  # topics robots.txt kept us from
+        readable = 0
         allow = source.url.startswith("file:")
 
         async def get(url: str, validators: list[str | None] | None = None) -> Any:
@@ -230,11 +233,21 @@ class DiscourseReader:
                     items.extend(parsed.items)
                 done = True
                 for ref in parsed.topics:
-                    done = await topic(ref) and done
+                    try:
+                        complete = await topic(ref)
+                    except RobotsDisallowed as e:  # that topic only: the others are read
+                        refused.append(e)
+                        # a rule stays until robots.txt changes; an unreadable one, ask again
+                        complete = not isinstance(e, RobotsUnreachable)
+                    else:
+                        readable += 1
+                    done = complete and done
                 if done:
                     listings[url] = [res.etag, res.last_modified]
                 url = parsed.more if parsed.more != url else None
             cursor["listings"] = listings
+        if refused and not readable:  # robots.txt forbids every topic listed: say so
+            raise refused[0]
         while len(topics) > MAX_TOPICS_KEPT:
             topics.pop(next(iter(topics)))
         cursor["topics"] = topics
