@@ -10,6 +10,7 @@ reader, the ActivityPub objects and actors through the `activitypub` reader
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 from datetime import UTC, datetime, timedelta, timezone
@@ -953,3 +954,29 @@ def test_robots_txt_applies_to_every_page_of_a_forum(phpbb_site):
     assert phpbb_site.hits("/viewforum.php?f=2") == 1
     assert topic_requests(phpbb_site) == []
     assert max(phpbb_site.max_in_flight.values()) <= 2
+
+
+def test_refusals_skip_forbidden_pages_and_fail_only_a_walk_refused_everywhere():
+    from ereput.errors import RobotsUnreachable
+    from ereput.fetchers.base import Refusals
+
+    async def answer(value):
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    async def walk(*answers):
+        refusals = Refusals()
+        done = [await refusals.attempt(answer(a)) for a in answers]
+        return refusals, done
+
+    rule = RobotsDisallowed("disallowed by robots.txt: http://f.example/t/2")
+    down = RobotsUnreachable("robots.txt unreachable: HTTP 503 from http://g.example/robots.txt")
+    refusals, done = asyncio.run(walk(True, rule, down, False, None))
+    # a rule stands (done); an outage is asked again (not done); a listing (None) is done
+    assert done == [True, True, False, False, True]
+    refusals.check()  # two topics were read: the walk does not fail
+    # forbidden topics and a readable sub-forum whose topics were all forbidden: it fails
+    refusals, _ = asyncio.run(walk(rule, None, down))
+    with pytest.raises(RobotsDisallowed, match="t/2"):
+        refusals.check()

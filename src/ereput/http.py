@@ -631,18 +631,14 @@ def _reason(exc: BaseException) -> str:
     generic "All connection attempts failed"."""
     cause: BaseException | None = exc
     while cause is not None:
+        code = getattr(cause, "errno", None)
         if isinstance(cause, ssl.SSLError):  # its errno is OpenSSL's, not the system's
             # (aiohttp's subclasses lack the attributes and chain the real error)
-            verify = getattr(cause, "verify_message", None)
-            if verify:
+            if verify := getattr(cause, "verify_message", None):
                 return f"certificate verify failed: {verify}".rstrip(".")
-            reason = getattr(cause, "reason", None)
-            if reason:
+            if reason := getattr(cause, "reason", None):
                 return f"TLS error: {str(reason).lower().replace('_', ' ')}"
-            cause = cause.__cause__ or cause.__context__
-            continue
-        code = getattr(cause, "errno", None)
-        if isinstance(code, int) and code in errno.errorcode:
+        elif isinstance(code, int) and code in errno.errorcode:
             return os.strerror(code).lower()
         cause = cause.__cause__ or cause.__context__
     text = " ".join(str(exc).split())

@@ -11,7 +11,6 @@ errors `HttpClient` already turns into one-line messages.
 
 from __future__ import annotations
 
-import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -51,7 +50,7 @@ def _httpx_errors(*, reading: bool) -> Iterator[None]:
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
         raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
     except aiohttp.ClientResponseError as exc:  # a status line or header it cannot read
-        raise httpx.RemoteProtocolError(_reason(exc.message or str(exc))) from exc
+        raise httpx.RemoteProtocolError(_unquoted(exc.message or str(exc))) from exc
     except aiohttp.ClientOSError as exc:
         error = httpx.ReadError if reading else httpx.WriteError
         raise error(str(exc)) from exc
@@ -61,7 +60,7 @@ def _httpx_errors(*, reading: bool) -> Iterator[None]:
         raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
 
 
-def _reason(message: str) -> str:
+def _unquoted(message: str) -> str:
     """The parser's reason without the bytes it quotes ("Bad status line:\\n  b'...'  ^"):
     they are the server's, and a one-line message has no room for them."""
     reason = message.split("\n", 1)[0]
@@ -135,18 +134,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int, keepalive_expiry: float) -> None:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
-        self._ssl: ssl.SSLContext | None = None
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use: aiohttp binds a session to the running event loop.
-        if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
         connector = _Connector(
             max_idle_hosts=idle_hosts(),
             limit=self._max_connections,
             keepalive_timeout=self._keepalive_expiry,
-            ssl=self._ssl,
+            ssl=httpx.create_ssl_context(),
         )
         return aiohttp.ClientSession(
             connector=connector,

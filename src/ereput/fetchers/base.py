@@ -8,10 +8,11 @@ A reader turns one watchlist source into items. It asks the shared HTTP layer fo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ereput.errors import RobotsDisallowed, RobotsUnreachable
 from ereput.models import Item, Source
 
 if TYPE_CHECKING:
@@ -40,6 +41,35 @@ class ReadResult:
 #: show that the scan would drop its item, which then need not be built. It may only err
 #: towards True (the scan's `services.select.Keep`).
 Prefilter = Callable[[Sequence[str], Sequence[str]], bool]
+
+
+class Refusals:
+    """The pages of a walk (a forum's topics, sub-forums) that robots.txt kept it from:
+    each is skipped and the rest read; a walk refused every page it tried fails with the
+    first reason (`check`), as a source whose own page is forbidden does."""
+
+    def __init__(self) -> None:
+        self.refused: list[RobotsDisallowed] = []
+        self.read = 0
+
+    async def attempt(self, reading: Awaitable[bool | None]) -> bool:
+        """`reading`'s answer: a topic's (False: stopped before its end), counted as read,
+        or a listing's (None: True), whose own topics count. For a page robots.txt
+        forbids: True, its rule stands until robots.txt changes; False when robots.txt
+        could not be read, so that the next scan asks again."""
+        try:
+            done = await reading
+        except RobotsDisallowed as e:
+            self.refused.append(e)
+            return not isinstance(e, RobotsUnreachable)
+        if done is None:
+            return True
+        self.read += 1
+        return done
+
+    def check(self) -> None:
+        if self.refused and not self.read:
+            raise self.refused[0]
 
 
 class ReadContext(Protocol):

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ereput.errors import RobotsDisallowed, RobotsUnreachable
-from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
+from ereput.fetchers.base import ReadContext, ReadResult, Refusals, SourceState, register
 from ereput.fetchers.posts import (
     TopicRef,
     account,
@@ -168,8 +167,7 @@ class DiscourseReader:
         topics: dict[str, Any] = dict(cursor.get("topics") or {})
         budget = [int(source.options.get("max_pages", DEFAULT_MAX_PAGES))]
         items: list[Item] = []
-        refused: list[RobotsDisallowed] = []  # topics robots.txt kept us from
-        readable = 0
+        refusals = Refusals()  # topics robots.txt forbids
         allow = source.url.startswith("file:")
 
         async def get(url: str, validators: list[str | None] | None = None) -> Any:
@@ -233,21 +231,12 @@ class DiscourseReader:
                     items.extend(parsed.items)
                 done = True
                 for ref in parsed.topics:
-                    try:
-                        complete = await topic(ref)
-                    except RobotsDisallowed as e:  # that topic only: the others are read
-                        refused.append(e)
-                        # a rule stays until robots.txt changes; an unreadable one, ask again
-                        complete = not isinstance(e, RobotsUnreachable)
-                    else:
-                        readable += 1
-                    done = complete and done
+                    done = await refusals.attempt(topic(ref)) and done
                 if done:
                     listings[url] = [res.etag, res.last_modified]
                 url = parsed.more if parsed.more != url else None
             cursor["listings"] = listings
-        if refused and not readable:  # robots.txt forbids every topic listed: say so
-            raise refused[0]
+        refusals.check()
         while len(topics) > MAX_TOPICS_KEPT:
             topics.pop(next(iter(topics)))
         cursor["topics"] = topics

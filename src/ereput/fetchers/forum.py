@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from ereput.errors import RobotsDisallowed, RobotsUnreachable
 from ereput.fetchers import (
     custom,
     flarum,
@@ -32,7 +31,7 @@ from ereput.fetchers import (
     vbulletin,
     xenforo,
 )
-from ereput.fetchers.base import ReadContext, ReadResult, SourceState, register
+from ereput.fetchers.base import ReadContext, ReadResult, Refusals, SourceState, register
 from ereput.fetchers.posts import Listing, TopicPage, TopicRef
 from ereput.models import Item, Source
 
@@ -96,9 +95,7 @@ class _Walk:
             self.cursor["mode"] = state.cursor["mode"]
         self.budget = int(source.options.get("max_pages", DEFAULT_MAX_PAGES))
         self.items: list[Item] = []
-        # Topics and sub-forums robots.txt kept us from, and those read (or started).
-        self.refused: list[RobotsDisallowed] = []
-        self.readable = 0
+        self.refusals = Refusals()  # topics and sub-forums robots.txt forbids
 
     async def get(self, url: str, validators: list[str | None] | None = None) -> Any:
         etag, modified = (validators or [None, None])[:2]
@@ -137,21 +134,11 @@ class _Walk:
             return
         changed = False
         for ref in listing.topics:
-            try:
-                done = await self.topic(ref)
-            except RobotsDisallowed as e:  # that topic only: the others are read
-                self.refused.append(e)
-                # a rule stays until robots.txt changes; an unreadable one, ask next scan
-                done = not isinstance(e, RobotsUnreachable)
-            else:
-                self.readable += 1
+            done = await self.refusals.attempt(self.topic(ref))
             changed = changed or not done
         if follow_forums:
             for forum in listing.forums[:20]:
-                try:
-                    await self.listing(forum, follow_forums=False)
-                except RobotsDisallowed as e:
-                    self.refused.append(e)
+                await self.refusals.attempt(self.listing(forum, follow_forums=False))
         if listing.next_url and pages < self.budget and listing.topics:
             await self.listing(listing.next_url, follow_forums=False, pages=pages + 1)
         if not changed:  # every topic read to its end: this page need not be read again
@@ -211,8 +198,7 @@ class ForumReader:
     async def read(self, source: Source, ctx: ReadContext, state: SourceState) -> ReadResult:
         walk = _Walk(source, ctx, state, engine_for(source))
         await walk.run()
-        if walk.refused and not walk.readable:  # robots.txt forbids all it lists: say so
-            raise walk.refused[0]
+        walk.refusals.check()
         # Nothing new and nothing moved (the listings answered 304): an unchanged source.
         unchanged = not walk.items and walk.cursor == state.cursor
         return ReadResult(
