@@ -390,6 +390,21 @@ class QueryMatcher:
 
         return any(_loose(terms.nodes[i], present) for i in terms.candidates(triggers))
 
+    def needles(self, count: Callable[[str], int]) -> frozenset[str] | None:
+        """Words of which every text the query matches holds one, chosen as those `count`
+        finds fewest of (in one feed, "acme" rather than "cloud" for `"Acme Cloud"`); None
+        when a term needs no word (an exclusion alone), or when there are more than
+        `MAX_NEEDLES` terms: each needle is a search over the whole feed."""
+        if len(self._terms.nodes) > MAX_NEEDLES:
+            return None
+        found: set[str] = set()
+        for node in self._terms.nodes:
+            must = _must(node, count)
+            if must is None:
+                return None
+            found |= must
+        return frozenset(found)
+
     def _triggers_in(self, folded: str) -> frozenset[str]:
         """The trigger words found as substrings: `in` tests for a few words, and for a
         large query one Aho-Corasick pass over the text (a thousand terms: ~10 µs for 2 KB)
@@ -419,9 +434,28 @@ class QueryMatcher:
 
 
 _FEW_WORDS = 24
+#: Terms beyond which a feed's entries are not cut before parsing (`QueryMatcher.needles`).
+MAX_NEEDLES = 8
 #: Trigger words this short are tested with `in` rather than by the automaton.
 _SHORT_WORD = 3
 _TAG = re.compile(r"<[^<>]*>")
+
+
+def _must(node: Node, count: Callable[[str], int]) -> set[str] | None:
+    """Words of which any text matching `node` holds one, the fewest by `count`."""
+    if isinstance(node, Word):
+        return {node.word}
+    if isinstance(node, Pattern):
+        return {min(sorted(node.words), key=count)} if node.words else None
+    if isinstance(node, Not):
+        return None
+    parts = [_must(n, count) for n in node.nodes]
+    if isinstance(node, And):
+        known = [p for p in parts if p is not None]
+        return min(known, key=lambda p: sum(map(count, p))) if known else None
+    if any(p is None for p in parts):
+        return None
+    return set().union(*(p for p in parts if p is not None))
 
 
 def _loose(node: Node, present: Callable[[str], bool]) -> bool:

@@ -14,18 +14,22 @@ Both XML readers give feedparser-shaped dicts, and one conversion turns an entry
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import functools
 import io
+import itertools
 import json
 import os
 import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+import xml.parsers.expat
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from html.entities import html5 as _HTML5_ENTITIES
 from typing import Any, NamedTuple
 
@@ -38,6 +42,7 @@ from ereput.fetchers import feed_fast
 from ereput.fetchers.base import Prefilter
 from ereput.identifiers import make_account
 from ereput.models import Account, Item
+from ereput.text import fold
 from ereput.urls import MAX_URL, canonical_url, host_of, unwrap_redirect
 
 # "feedparser" reads every RSS/Atom body with feedparser (the benchmark baseline); "fast"
@@ -164,7 +169,9 @@ def parse_feed(
 
     `now` (default: the current time) bounds dates: more than a day after it is unreadable.
     `keep` skips the RSS/Atom entries it refuses before their items are built (most of a
-    scan's entries do not name the brand: building them was half of parsing).
+    scan's entries do not name the brand: building them was half of parsing), and those it
+    would refuse whatever parsing gives are cut from the text before it is parsed at all
+    (`cut_entries`).
     """
     if len(body) > MAX_BODY:
         raise ParseError(f"not a feed: body over {MAX_BODY} bytes")
@@ -643,18 +650,19 @@ def _parse_xml_feed(
     text: str, url: str, now: datetime, keep: Prefilter | None = None
 ) -> ParsedFeed:
     """RSS or Atom: the fast reader, else feedparser (EREPUT_FEED_PARSER forces one)."""
-    text, data = xml_bytes(text)
     choice = os.environ.get(PARSER_ENV, "").strip().lower()
     parsed: Mapping[str, Any] | None = None
     parser = "fast"
     if choice != "feedparser":
+        cut = cut_entries(text, keep) if keep is not None else None
         try:
-            parsed = feed_fast.parse(data)
+            parsed = feed_fast.parse(xml_bytes(cut if cut is not None else text)[1])
         except feed_fast.Unsupported:
             if choice == "fast":
                 raise
     if parsed is None:
         parser = "feedparser"
+        text, data = xml_bytes(text)
         try:
             parsed = feedparser.parse(
                 io.BytesIO(data),
@@ -667,8 +675,8 @@ def _parse_xml_feed(
         except Exception as exc:  # its loose parser trips on some broken markup (fuzzing
             # found KeyError in media:player, UnicodeEncodeError on `&#xD800;`)
             raise ParseError(f"not a feed: unreadable ({type(exc).__name__})") from exc
-    if not parsed.get("version"):
-        return _html_alternate(text, url)
+        if not parsed.get("version"):  # the fast reader always finds one
+            return _html_alternate(text, url)
     feed = parsed["feed"]
     feed_author = _fp_author(feed.get("author_detail"))
     language = language_tag(feed.get("language"))
@@ -680,6 +688,366 @@ def _parse_xml_feed(
         if item is not None:
             items.append(item)
     return ParsedFeed(title=_fp_text(feed, "title", MAX_TITLE), items=items, parser=parser)
+
+
+# --- entries the scan would drop, cut before parsing ------------------------------------------
+#
+# Most of a scan's entries do not name the brand, and parsing them was two thirds of the
+# parse worker's time. `cut_entries` removes them from the feed first: a few searches over
+# its bytes tell which entries may hold a word the query needs, the others are cut, and
+# what is left is a smaller feed whose every entry reads as it did in the whole one. The
+# searches are `find`, `translate` and regexes that begin with a fixed byte, which run at
+# memory speed: one that begins with a character class costs as much as the parsing saved.
+
+# Entry tags, and the comments, CDATA sections and processing instructions skipped whole.
+_STRUCTURE = re.compile(rb"<(?:(/?)(item|entry)([\s/>])|(!--|!\[CDATA\[|\?))")
+_SECTION_ENDS = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>"}
+# References, read once (XML) or twice (the HTML in a text): `_harmless` judges what each
+# reads as (group 1: after `&` or `&amp;`). Skipped without a match: the five of XML, which
+# read as `<`, `>` (both markup, see below), `&`, `"`, `'`, once or twice.
+_REFERENCE = re.compile(
+    rb"&(?!(?:lt|gt|quot|apos)(?![a-z0-9])|amp;(?:(?:lt|gt|amp|quot|apos)(?![a-z0-9])|(?![#a-z]))"
+    rb"|amp(?![;a-z0-9]))(?:amp;)?(#x?[0-9a-f]*;?|[a-z][a-z0-9]*;?)?"
+)
+# What feedparser carries from an entry to the next ones: a namespace declared (but the one
+# of XHTML content, declared alike in every entry), a base for links (it restores the
+# enclosing one only when that is not empty). Such an entry is kept.
+_BASE = re.compile(rb"base\s*=")
+_XHTML_DECLARATION = b'xmlns="http://www.w3.org/1999/xhtml"'
+# Characters a reader replaces or drops (UTF-8): DEL, C1 controls (which become
+# windows-1252 letters), non-characters. Other controls are not well-formed XML.
+_ODD_CHARACTERS = (
+    (b"\x7f", re.compile(rb"\x7f")),
+    (b"\xc2", re.compile(rb"\xc2[\x80-\x9f]")),
+    (b"\xef", re.compile(rb"\xef(?:\xb7[\x90-\xaf]|\xbf[\xbe\xbf])")),
+)
+# An element feedparser may decode as base64: a `type` that is not text, or a `mode`. The
+# regexes begin with the attribute's name, and skip the usual text types without a match.
+_CONTENT_TYPES = tuple(
+    re.compile(
+        name + rb"""\s*=\s*(["'])(?!(?:text|html|xhtml|escaped|xml)\1|text/)"""
+        rb"""(?![^"']*[+/]xml\1)"""
+    )
+    for name in (rb"type", rb"mode")
+)
+_NAME = re.compile(rb"[^\s/>]+")
+_TYPED_LINKS = frozenset(
+    {b"link", b"enclosure", b"atom:link", b"media:content", b"media:thumbnail"}
+)
+# Where markup begins in a text, as written or escaped once or twice, and a CDATA section's
+# end: removing it may join the word before it to what follows the end of some markup:
+# `>`, the `;` of `&gt;`, the `[` of `<![CDATA[`, or HTML's `&gt` read without its `;`.
+_MARKUP_STARTS = (b"<", b"&lt", b"&amp;lt", b"]]>")
+_MARKUP_ENDS = (b">", b";", b"[", b"gt")
+_RUN = re.compile(rb"X+")
+#: Needles: `keep.raw_needles(count)` (`services.select.Keep`).
+RawNeedles = Callable[[Callable[[str], int]], frozenset[str] | None]
+
+
+def cut_entries(text: str, keep: Prefilter) -> str | None:
+    """`text` without the RSS items and Atom entries that `keep` would refuse whatever their
+    parsing gives, or None when it cannot be sure of any (then the whole feed is parsed).
+
+    An entry is cut when its raw markup holds none of the needles `keep.raw_needles` gives
+    (case and accents folded), and nothing parsing could turn into one: a character
+    reference other than XML's five (read once or twice), a character readers replace,
+    base64 content, a namespace declaration, or a needle's beginning right before markup
+    (`Ac<b>me`, `Ac]]><![CDATA[me`) whose rest may follow some markup. Entries are found
+    as an XML reader tokenizes (comments, CDATA sections and processing instructions
+    skipped whole), an entry is cut only when the next element is an entry too (which
+    resets what feedparser's state carries from one to the next), and the whole text must
+    be well-formed to expat, as feedparser requires before reading it strictly.
+    """
+    raw_needles: RawNeedles | None = getattr(keep, "raw_needles", None)
+    if raw_needles is None:
+        return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the readers replace it
+        return None
+    spans = _entry_spans(data)
+    if len(spans) < 2:
+        return None
+    low = data.lower()
+    if b"<!doctype" in low[: spans[0][0]]:
+        return None  # it may declare entities, or attributes an entry does not show
+    # Needles are chosen by how often they occur in the feed's first 16 KB.
+    needles = raw_needles(lambda word: low.count(word.encode("utf-8"), 0, 16384))
+    if not needles:
+        return None
+    bounds = [b for span in spans for b in span]
+    held = _doubtful(data, low, bounds)
+    held.add(len(spans) - 1)  # the last entry is never cut: what follows it is not an entry
+    _holding(data, low, bounds, frozenset(n.encode("utf-8") for n in needles), held)
+    kept: list[bytes] = []
+    pos = 0
+    for i, ((start, end), (following, _)) in enumerate(itertools.pairwise(spans)):
+        if i in held or data[end:following].strip():
+            continue
+        kept.append(data[pos:start])
+        pos = end
+    if not kept or not _well_formed(data):
+        return None
+    kept.append(data[pos:])
+    return b"".join(kept).decode("utf-8")
+
+
+def _entry_spans(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of every item and entry element, in order, as an XML reader finds them
+    (comments, CDATA sections and processing instructions skipped); [] when one holds
+    another, has no end tag, or ends with the other's tag, or a section does not close."""
+    spans: list[tuple[int, int]] = []
+    start = -1
+    kind = b""
+    pos = 0
+    while (m := _STRUCTURE.search(data, pos)) is not None:
+        pos = m.end()
+        if m[4]:
+            close = data.find(_SECTION_ENDS[m[4]], pos)
+            if close < 0:
+                return []
+            pos = close + len(_SECTION_ENDS[m[4]])
+        elif not m[1]:
+            if start >= 0:
+                return []
+            start, kind = m.start(), m[2]
+        else:
+            close = data.find(b">", pos - 1)
+            if start < 0 or m[2] != kind or close < 0 or data[pos - 1 : close].strip():
+                return []
+            spans.append((start, close + 1))
+            start, pos = -1, close + 1
+    return [] if start >= 0 else spans
+
+
+def _entry_at(bounds: list[int], pos: int) -> int | None:
+    """The index of the entry holding byte `pos` (bounds: start, end, start, end…)."""
+    i = bisect.bisect_right(bounds, pos)
+    return i // 2 if i % 2 else None
+
+
+def _doubtful(data: bytes, low: bytes, bounds: list[int]) -> set[int]:
+    """Entries whose text parsing may change beyond case and accents (references, odd
+    characters, attributes of the XML namespace, base64): they are parsed, whatever they
+    hold."""
+    positions = [
+        m.start()
+        for m in _REFERENCE.finditer(low)
+        if m[1] is not None and not _harmless(b"&" + data[m.start(1) : m.end(1)])
+    ]
+    for marker, odd in _ODD_CHARACTERS:  # each regex runs only where its first byte is
+        if marker in data:
+            positions += (m.start() for m in odd.finditer(data))
+    declared = [pos for pos in _occurrences(low, b"xmlns") if pos > bounds[0]]
+    if declared and low.count(b"1999/xhtml") == data.count(_XHTML_DECLARATION):
+        declared = [pos for pos in declared if not data.startswith(_XHTML_DECLARATION, pos)]
+    positions += declared
+    positions += (m.start() for m in _BASE.finditer(low))
+    for attribute in _CONTENT_TYPES:
+        for m in attribute.finditer(low):
+            element = _NAME.match(low, low.rfind(b"<", 0, m.start()) + 1)
+            if low[m.start() - 1 : m.start()].isspace() and (
+                element is None or element[0] not in _TYPED_LINKS
+            ):
+                positions.append(m.start())
+    found = {_entry_at(bounds, pos) for pos in positions}
+    return {entry for entry in found if entry is not None}
+
+
+@functools.lru_cache(maxsize=4096)
+def _harmless(reference: bytes) -> bool:
+    """Whether a reference as written (`&#8217;`, `&eacute;`, `&nbsp`) reads, as XML or as
+    HTML, as text that can neither be a word's letter nor join two (`&shy;`), nor make
+    more markup or references (`&#60;`, `&#38;`). What HTML leaves as written (`&utm`, of
+    a link's query) is harmless: it is searched as written."""
+    ref = reference.decode("ascii")
+    values = [unescape(ref)]
+    if ref.startswith("&#"):
+        digits = ref[2:].rstrip(";")
+        try:
+            code = int(digits[1:], 16) if digits[:1] in ("x", "X") else int(digits)
+        except ValueError:
+            return False
+        if (
+            (code < 0x20 and code not in (9, 10, 13))
+            or 0x7F <= code < 0xA0  # DEL, C1 (read as windows-1252 letters)
+            or 0xD800 <= code < 0xE000
+            or 0xFDD0 <= code < 0xFDF0
+            or code & 0xFFFE == 0xFFFE
+            or code > 0x10FFFF
+        ):
+            return False
+        values.append(chr(code))
+    for value in values:
+        if value == ref:
+            continue
+        tail = 0  # of the name, left as written (`&copyright` reads as `©right`)
+        while tail < min(len(ref), len(value)) and ref[-1 - tail] == value[-1 - tail]:
+            tail += 1
+        folded = fold(value[: len(value) - tail])
+        if not folded or any(c.isalnum() or c in "_&<>;#[]" for c in folded):
+            return False
+    return True
+
+
+def _occurrences(data: bytes, word: bytes) -> list[int]:
+    found = []
+    pos = data.find(word)
+    while pos >= 0:
+        found.append(pos)
+        pos = data.find(word, pos + 1)
+    return found
+
+
+def _holding(
+    data: bytes, low: bytes, bounds: list[int], needles: frozenset[bytes], held: set[int]
+) -> None:
+    """Adds to `held` the entries where a needle may be read: as written (lower-cased),
+    split by markup, or with letters that fold to it (`Acmé`: the text around each
+    non-ASCII run, folded)."""
+    for needle in needles:
+        for pos in _occurrences(low, needle):
+            entry = _entry_at(bounds, pos)
+            if entry is not None:
+                held.add(entry)
+    if len(held) * 2 == len(bounds):
+        return
+    # One translation gives each byte a class: `E` ends a beginning of a needle, `M` may
+    # start markup, `X` is not ASCII, `.` is anything else. `find` then looks for pairs.
+    classes = low.translate(_classes(needles))
+    splitting = [w for w in needles if len(w) > 1]
+    splits: dict[int, set[bytes]] = {}  # entry -> the rests of needles split in it
+    for pos in _occurrences(classes, b"EM") if splitting else ():
+        join = pos + 1
+        entry = _entry_at(bounds, join)
+        if entry is not None and entry not in held and low.startswith(_MARKUP_STARTS, join):
+            splits.setdefault(entry, set()).update(
+                w[k:] for w in splitting for k in range(1, len(w)) if low.endswith(w[:k], 0, join)
+            )
+    for entry, rests in splits.items():
+        start, end = bounds[2 * entry], bounds[2 * entry + 1]
+        if any(_goes_on(rest, low, start, end) for rest in rests) or (
+            rests
+            and _runs_may_join(data, low, classes, start, end)
+            and _folded_join(data[start:end], splitting)
+        ):
+            held.add(entry)
+    if data.isascii():
+        return
+    # The text around each non-ASCII run, folded: a needle it helps make is within `reach`
+    # bytes of it (a letter is at most 4 bytes), and so is the markup splitting one.
+    reach = 4 * max(map(len, needles)) + 2
+    pos = classes.find(b"X")
+    while pos >= 0:
+        entry = _entry_at(bounds, pos)
+        if entry is None:
+            pos = classes.find(b"X", pos + 1)
+            continue
+        if entry in held:
+            pos = classes.find(b"X", bounds[2 * entry + 1])
+            continue
+        run = _RUN.match(classes, pos)
+        end = run.end() if run else pos + 1
+        if _may_fold_into(data[pos:end], needles):
+            local = _folded(low[max(pos - reach, 0) : end + reach])
+            if any(w in local or _splitter(w).search(local) for w in needles):
+                held.add(entry)  # a split here is not followed further: `local` is short
+        pos = classes.find(b"X", end)
+
+
+def _runs_may_join(data: bytes, low: bytes, classes: bytes, start: int, end: int) -> bool:
+    """Whether folding the non-ASCII runs between `start` and `end` may change what follows
+    the end of some markup: a run folds to nothing or to markup, or sits just after markup."""
+    pos = classes.find(b"X", start, end)
+    while pos >= 0:
+        run = _RUN.match(classes, pos)
+        stop = run.end() if run else pos + 1
+        folded = _folded(data[pos:stop])
+        if not folded or any(c in folded for c in b"<>&;[]gt"):
+            return True
+        before = low[max(pos - 4, start) : pos]
+        if any(mark in before for mark in _MARKUP_ENDS):
+            return True
+        pos = classes.find(b"X", stop, end)
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_fold_into(run: bytes, needles: frozenset[bytes]) -> bool:
+    """Whether a non-ASCII run, folded, may be part of a needle or join two parts of one:
+    it folds to nothing, to something not ASCII, or to text overlapping a needle."""
+    folded = _folded(run)
+    if not folded or not folded.isascii() or not all(w.isascii() for w in needles):
+        return True
+    return any(
+        folded in w
+        or w in folded
+        or any(folded.endswith(w[:i]) or folded.startswith(w[-i:]) for i in range(1, len(w)))
+        for w in needles
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _classes(needles: frozenset[bytes]) -> bytes:
+    table = bytearray(b"." * 256)
+    for word in needles:
+        for k in range(1, len(word)):
+            table[word[k - 1]] = ord("E")
+    table[0x80:] = b"X" * 0x80  # a non-ASCII needle: a run's window finds its splits
+    for byte in b"<&]":
+        table[byte] = ord("M")
+    return bytes(table)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(text: bytes) -> bytes:
+    """`text` folded; a character cut at either end is dropped."""
+    return fold(text.decode("utf-8", "ignore")).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=1024)
+def _splitter(word: bytes) -> re.Pattern[bytes]:
+    """The beginnings of `word`, longest first, right before markup."""
+    beginnings = b"|".join(re.escape(word[:k]) for k in range(len(word) - 1, 0, -1))
+    return re.compile(b"(?:" + beginnings + rb")(?=<|&lt|&amp;lt|\]\]>)")
+
+
+def _goes_on(rest: bytes, low: bytes, start: int, end: int) -> bool:
+    """Whether `rest`, the end of a needle whose beginning is right before markup, may
+    follow the end of some markup between `start` and `end`: whole, or its first letters
+    up to more markup. Anywhere in the entry, not only after the beginning: the prefilter
+    reads an entry's texts joined in its own order, and a tag may open in one and close in
+    another."""
+    return _after_markup(rest).search(low, start, end) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _after_markup(rest: bytes) -> re.Pattern[bytes]:
+    """The end of some markup, then `rest` as far as the next markup."""
+    ends = b"|".join(re.escape(e) for e in _MARKUP_ENDS)
+    follows = re.escape(rest[:2])
+    if len(rest) > 1:
+        follows += b"|" + re.escape(rest[:1]) + rb"[<&\]]"
+    return re.compile(b"(?:" + ends + b")(?:" + follows + b")")
+
+
+def _folded_join(entry: bytes, words: list[bytes]) -> bool:
+    """The join test for an entry with non-ASCII text, on its folded form (`Ac<b＞me`)."""
+    folded = fold(entry.decode("utf-8")).encode("utf-8")
+    return any(
+        _goes_on(w[len(m[0]) :], folded, 0, len(folded))
+        for w in words
+        for m in _splitter(w).finditer(folded)
+    )
+
+
+def _well_formed(data: bytes) -> bool:
+    parser = xml.parsers.expat.ParserCreate("utf-8", namespace_separator=" ")
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError:
+        return False
+    return True
 
 
 def _raw_texts(entry: Mapping[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from ereput.dates import plausible
 from ereput.language import detect_language
-from ereput.matching import QueryMatcher, compile_query
+from ereput.matching import MAX_NEEDLES, QueryMatcher, compile_query
 from ereput.models import Item, Mention, Source, Space, Watchlist
 from ereput.sentiment import sentiment
 from ereput.urls import canonical_url, host_of
@@ -38,6 +38,18 @@ class Keep:
             if any(h in joined for h in self.hosts):
                 return True
         return _WORKER[self.watchlist][1].may_match_markup(texts)
+
+    def raw_needles(self, count: Callable[[str], int]) -> frozenset[str] | None:
+        """What a feed's raw entries are searched for before they are parsed at all
+        (`feed_parse.cut_entries`): words of which every text the query matches holds one
+        (`QueryMatcher.needles`), the community hosts, and `%` when there are hosts (a
+        percent-encoded link may name one); None when no entry can be refused so, or when
+        there are more than `MAX_NEEDLES` (each is a search over the whole feed)."""
+        needles = _WORKER[self.watchlist][1].needles(count)
+        if needles is None or not self.hosts:
+            return needles
+        needles |= {*self.hosts, "%"}
+        return needles if len(needles) <= MAX_NEEDLES else None
 
 
 def keep_for(wl: Watchlist, source: Source) -> Keep | None:
