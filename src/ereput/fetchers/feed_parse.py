@@ -949,7 +949,8 @@ def _holding(
         run = _RUN.match(classes, pos)
         end = run.end() if run else pos + 1
         if _may_fold_into(data[pos:end], needles):
-            local = _folded(low[max(pos - reach, 0) : end + reach])
+            window = low[max(pos - reach, 0) : end + reach]  # a character cut at an end
+            local = fold(window.decode("utf-8", "ignore")).encode("utf-8")  # is dropped
             if any(w in local or _splitter(w).search(local) for w in needles):
                 held.add(entry)  # a split here is not followed further: `local` is short
         pos = classes.find(b"X", end)
@@ -999,10 +1000,10 @@ def _classes(needles: frozenset[bytes]) -> bytes:
     return bytes(table)
 
 
-@functools.lru_cache(maxsize=4096)
-def _folded(text: bytes) -> bytes:
-    """`text` folded; a character cut at either end is dropped."""
-    return fold(text.decode("utf-8", "ignore")).encode("utf-8")
+@functools.lru_cache(maxsize=1024)
+def _folded(run: bytes) -> bytes:
+    """A non-ASCII run, folded (the same few runs recur: accented names)."""
+    return fold(run.decode("utf-8")).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=1024)
