@@ -740,6 +740,7 @@ _TYPED_LINKS = frozenset(
 _MARKUP_STARTS = (b"<", b"&lt", b"&amp;lt", b"]]>")
 _MARKUP_ENDS = (b">", b";", b"[", b"gt")
 _RUN = re.compile(rb"X+")
+_RUNS_PER_ENTRY = 8  # non-ASCII runs looked at one by one; then the entry is folded whole
 #: Needles: `keep.raw_needles(count)` (`services.select.Keep`).
 RawNeedles = Callable[[Callable[[str], int]], frozenset[str] | None]
 
@@ -928,37 +929,56 @@ def _holding(
         start, end = bounds[2 * entry], bounds[2 * entry + 1]
         if any(_goes_on(rest, low, start, end) for rest in rests) or (
             rests
-            and _runs_may_join(data, low, classes, start, end)
+            and _runs_may_join(data, low, classes, start, end, rests)
             and _folded_join(data[start:end], splitting)
         ):
             held.add(entry)
     if data.isascii():
         return
     # The text around each non-ASCII run, folded: a needle it helps make is within `reach`
-    # bytes of it (a letter is at most 4 bytes), and so is the markup splitting one.
+    # bytes of it (a letter is at most 4 bytes), and so is the markup splitting one. An
+    # entry with many runs (French, Russian) is folded whole instead, once.
     reach = 4 * max(map(len, needles)) + 2
+    current, runs = -1, 0
     pos = classes.find(b"X")
     while pos >= 0:
         entry = _entry_at(bounds, pos)
         if entry is None:
             pos = classes.find(b"X", pos + 1)
             continue
+        start, stop = bounds[2 * entry], bounds[2 * entry + 1]
         if entry in held:
-            pos = classes.find(b"X", bounds[2 * entry + 1])
+            pos = classes.find(b"X", stop)
+            continue
+        if entry != current:
+            current, runs = entry, 0
+        runs += 1
+        if runs > _RUNS_PER_ENTRY:
+            if _may_hold(fold(data[start:stop].decode("utf-8")).encode("utf-8"), needles):
+                held.add(entry)
+            pos = classes.find(b"X", stop)
             continue
         run = _RUN.match(classes, pos)
         end = run.end() if run else pos + 1
         if _may_fold_into(data[pos:end], needles):
             window = low[max(pos - reach, 0) : end + reach]  # a character cut at an end
-            local = fold(window.decode("utf-8", "ignore")).encode("utf-8")  # is dropped
-            if any(w in local or _splitter(w).search(local) for w in needles):
-                held.add(entry)  # a split here is not followed further: `local` is short
+            if _may_hold(fold(window.decode("utf-8", "ignore")).encode("utf-8"), needles):
+                held.add(entry)  # a split here is not followed further: the window is short
         pos = classes.find(b"X", end)
 
 
-def _runs_may_join(data: bytes, low: bytes, classes: bytes, start: int, end: int) -> bool:
+def _may_hold(folded: bytes, needles: frozenset[bytes]) -> bool:
+    """Whether folded text holds a needle, or a needle's beginning right before markup."""
+    return any(w in folded or _splitter(w).search(folded) for w in needles)
+
+
+def _runs_may_join(
+    data: bytes, low: bytes, classes: bytes, start: int, end: int, rests: set[bytes]
+) -> bool:
     """Whether folding the non-ASCII runs between `start` and `end` may change what follows
-    the end of some markup: a run folds to nothing or to markup, or sits just after markup."""
+    the end of some markup: a run folds to nothing or to markup, or sits just after markup
+    and folds to letters that begin one of `rests`."""
+    letters = {c for rest in rests for c in rest[:2]}
     pos = classes.find(b"X", start, end)
     while pos >= 0:
         run = _RUN.match(classes, pos)
@@ -967,7 +987,7 @@ def _runs_may_join(data: bytes, low: bytes, classes: bytes, start: int, end: int
         if not folded or any(c in folded for c in b"<>&;[]gt"):
             return True
         before = low[max(pos - 4, start) : pos]
-        if any(mark in before for mark in _MARKUP_ENDS):
+        if any(c in letters for c in folded) and any(mark in before for mark in _MARKUP_ENDS):
             return True
         pos = classes.find(b"X", stop, end)
     return False
@@ -976,10 +996,11 @@ def _runs_may_join(data: bytes, low: bytes, classes: bytes, start: int, end: int
 @functools.lru_cache(maxsize=4096)
 def _may_fold_into(run: bytes, needles: frozenset[bytes]) -> bool:
     """Whether a non-ASCII run, folded, may be part of a needle or join two parts of one:
-    it folds to nothing, to something not ASCII, or to text overlapping a needle."""
+    it folds to nothing, or to text overlapping a needle (with ASCII needles, a run that
+    stays Cyrillic or Chinese once folded does not)."""
     folded = _folded(run)
-    if not folded or not folded.isascii() or not all(w.isascii() for w in needles):
-        return True
+    if not folded or not all(w.isascii() for w in needles):
+        return True  # it may join two parts of a needle; or a needle has such letters
     return any(
         folded in w
         or w in folded
