@@ -109,6 +109,10 @@ HIDDEN = {
     "HTML soft hyphen": "Ac&amp;shy;me Cloud is down",
     "C1 control": escape("Acm\u0085e Cloud is down"),
     "comment inside the word": "Ac<!-- x -->me Cloud is down",
+    "accented after many accented words": escape(
+        "Été, journée, élève, café, déjà, où, naïve, Noël, garçon : ÁCḾE Cloud est en panne"
+    ),
+    "Cyrillic around it": escape("Облако Ácme Cloud не работает"),
 }
 
 
