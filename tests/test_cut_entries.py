@@ -113,6 +113,9 @@ HIDDEN = {
         "Été, journée, élève, café, déjà, où, naïve, Noël, garçon : ÁCḾE Cloud est en panne"
     ),
     "Cyrillic around it": escape("Облако Ácme Cloud не работает"),
+    # Hostile markup, where the cut bounds its work: then it keeps the entry.
+    "after a hundred tags split by letters": escape("a<" * 100 + "Ac<b>me Cloud"),
+    "long reference": "&amp;#" + "0" * 40 + "65;cme Cloud",
 }
 
 
@@ -138,6 +141,7 @@ def test_most_hidden_spellings_do_match_so_the_test_above_can_fail():
         "soft hyphen",
         "HTML soft hyphen",
         "C1 control",
+        "after a hundred tags split by letters",
     ]
 
 

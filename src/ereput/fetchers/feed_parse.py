@@ -726,11 +726,11 @@ _ODD_CHARACTERS = (
 _CONTENT_TYPES = tuple(
     re.compile(
         name + rb"""\s*=\s*(["'])(?!(?:text|html|xhtml|escaped|xml)\1|text/)"""
-        rb"""(?![^"']*[+/]xml\1)"""
+        rb"""(?![^"'<>]{0,256}[+/]xml\1)"""  # a longer value is doubtful
     )
     for name in (rb"type", rb"mode")
 )
-_NAME = re.compile(rb"[^\s/>]+")
+_NAME = re.compile(rb"[^\s/>]{1,64}")
 _TYPED_LINKS = frozenset(
     {b"link", b"enclosure", b"atom:link", b"media:content", b"media:thumbnail"}
 )
@@ -741,6 +741,11 @@ _MARKUP_STARTS = (b"<", b"&lt", b"&amp;lt", b"]]>")
 _MARKUP_ENDS = (b">", b";", b"[", b"gt")
 _RUN = re.compile(rb"X+")
 _RUNS_PER_ENTRY = 8  # non-ASCII runs looked at one by one; then the entry is folded whole
+_JOINS_PER_ENTRY = 64  # needle beginnings before markup looked at; then the entry is kept
+# Longer references are doubtful without a look (HTML reads names of up to 32 letters); the
+# others are judged once each (`_harmless` keeps them).
+_LONGEST_REFERENCE = 34
+_CACHED_RUN = 64  # longer non-ASCII runs are folded each time, not kept
 #: Needles: `keep.raw_needles(count)` (`services.select.Keep`).
 RawNeedles = Callable[[Callable[[str], int]], frozenset[str] | None]
 
@@ -834,7 +839,8 @@ def _doubtful(data: bytes, low: bytes, bounds: list[int]) -> set[int]:
     positions = [
         m.start()
         for m in _REFERENCE.finditer(low)
-        if m[1] is not None and not _harmless(b"&" + data[m.start(1) : m.end(1)])
+        if m[1] is not None
+        and (len(m[1]) > _LONGEST_REFERENCE or not _harmless(b"&" + data[m.start(1) : m.end(1)]))
     ]
     for marker, odd in _ODD_CHARACTERS:  # each regex runs only where its first byte is
         if marker in data:
@@ -846,7 +852,8 @@ def _doubtful(data: bytes, low: bytes, bounds: list[int]) -> set[int]:
     positions += (m.start() for m in _BASE.finditer(low))
     for attribute in _CONTENT_TYPES:
         for m in attribute.finditer(low):
-            element = _NAME.match(low, low.rfind(b"<", 0, m.start()) + 1)
+            tag = low.rfind(b"<", max(m.start() - 1024, 0), m.start())  # bounded: hostile
+            element = _NAME.match(low, tag + 1) if tag >= 0 else None  # bodies repeat it
             if low[m.start() - 1 : m.start()].isspace() and (
                 element is None or element[0] not in _TYPED_LINKS
             ):
@@ -907,10 +914,13 @@ def _holding(
     split by markup, or with letters that fold to it (`Acmé`: the text around each
     non-ASCII run, folded)."""
     for needle in needles:
-        for pos in _occurrences(low, needle):
+        pos = low.find(needle)
+        while pos >= 0:
             entry = _entry_at(bounds, pos)
             if entry is not None:
                 held.add(entry)
+                pos = bounds[2 * entry + 1]  # on to the next entry
+            pos = low.find(needle, pos + 1)
     if len(held) * 2 == len(bounds):
         return
     # One translation gives each byte a class: `E` ends a beginning of a needle, `M` may
@@ -918,13 +928,26 @@ def _holding(
     classes = low.translate(_classes(needles))
     splitting = [w for w in needles if len(w) > 1]
     splits: dict[int, set[bytes]] = {}  # entry -> the rests of needles split in it
-    for pos in _occurrences(classes, b"EM") if splitting else ():
+    joins: dict[int, int] = {}  # entry -> beginnings before markup looked at
+    pos = classes.find(b"EM") if splitting else -1
+    while pos >= 0:
         join = pos + 1
         entry = _entry_at(bounds, join)
         if entry is not None and entry not in held and low.startswith(_MARKUP_STARTS, join):
-            splits.setdefault(entry, set()).update(
-                w[k:] for w in splitting for k in range(1, len(w)) if low.endswith(w[:k], 0, join)
-            )
+            joins[entry] = joins.get(entry, 0) + 1
+            if joins[entry] > _JOINS_PER_ENTRY:  # hostile markup (`a<a<a<…`): kept, parsed
+                held.add(entry)
+                splits.pop(entry, None)
+            else:
+                splits.setdefault(entry, set()).update(
+                    w[k:]
+                    for w in splitting
+                    for k in range(1, len(w))
+                    if low.endswith(w[:k], 0, join)
+                )
+        if entry is not None and entry in held:
+            join = bounds[2 * entry + 1]
+        pos = classes.find(b"EM", join)
     for entry, rests in splits.items():
         start, end = bounds[2 * entry], bounds[2 * entry + 1]
         if any(_goes_on(rest, low, start, end) for rest in rests) or (
@@ -954,7 +977,7 @@ def _holding(
             current, runs = entry, 0
         runs += 1
         if runs > _RUNS_PER_ENTRY:
-            if _may_hold(fold(data[start:stop].decode("utf-8")).encode("utf-8"), needles):
+            if _may_hold(_fold_bytes(data[start:stop]), needles):
                 held.add(entry)
             pos = classes.find(b"X", stop)
             continue
@@ -993,11 +1016,16 @@ def _runs_may_join(
     return False
 
 
-@functools.lru_cache(maxsize=4096)
 def _may_fold_into(run: bytes, needles: frozenset[bytes]) -> bool:
     """Whether a non-ASCII run, folded, may be part of a needle or join two parts of one:
     it folds to nothing, or to text overlapping a needle (with ASCII needles, a run that
     stays Cyrillic or Chinese once folded does not)."""
+    if len(run) > _CACHED_RUN:
+        return _fold_overlaps(run, needles)
+    return _fold_overlaps_cached(run, needles)
+
+
+def _fold_overlaps(run: bytes, needles: frozenset[bytes]) -> bool:
     folded = _folded(run)
     if not folded or not all(w.isascii() for w in needles):
         return True  # it may join two parts of a needle; or a needle has such letters
@@ -1007,6 +1035,21 @@ def _may_fold_into(run: bytes, needles: frozenset[bytes]) -> bool:
         or any(folded.endswith(w[:i]) or folded.startswith(w[-i:]) for i in range(1, len(w)))
         for w in needles
     )
+
+
+_fold_overlaps_cached = functools.lru_cache(maxsize=4096)(_fold_overlaps)
+
+
+def _folded(run: bytes) -> bytes:
+    """A non-ASCII run, folded (the same few short runs recur: accented names)."""
+    return _fold_bytes(run) if len(run) > _CACHED_RUN else _fold_run(run)
+
+
+def _fold_bytes(text: bytes) -> bytes:
+    return fold(text.decode("utf-8")).encode("utf-8")
+
+
+_fold_run = functools.lru_cache(maxsize=1024)(_fold_bytes)
 
 
 @functools.lru_cache(maxsize=64)
@@ -1019,12 +1062,6 @@ def _classes(needles: frozenset[bytes]) -> bytes:
     for byte in b"<&]":
         table[byte] = ord("M")
     return bytes(table)
-
-
-@functools.lru_cache(maxsize=1024)
-def _folded(run: bytes) -> bytes:
-    """A non-ASCII run, folded (the same few runs recur: accented names)."""
-    return fold(run.decode("utf-8")).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1055,7 +1092,7 @@ def _after_markup(rest: bytes) -> re.Pattern[bytes]:
 
 def _folded_join(entry: bytes, words: list[bytes]) -> bool:
     """The join test for an entry with non-ASCII text, on its folded form (`Ac<b＞me`)."""
-    folded = fold(entry.decode("utf-8")).encode("utf-8")
+    folded = _fold_bytes(entry)
     return any(
         _goes_on(w[len(m[0]) :], folded, 0, len(folded))
         for w in words
