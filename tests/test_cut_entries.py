@@ -114,7 +114,7 @@ HIDDEN = {
     ),
     "Cyrillic around it": escape("Облако Ácme Cloud не работает"),
     # Hostile markup, where the cut bounds its work: then it keeps the entry.
-    "after a hundred tags split by letters": escape("a<" * 100 + "Ac<b>me Cloud"),
+    "after 300 tags split by letters": escape("a<" * 300 + "Ac<b>me Cloud"),
     "long reference": "&amp;#" + "0" * 40 + "65;cme Cloud",
 }
 
@@ -141,7 +141,7 @@ def test_most_hidden_spellings_do_match_so_the_test_above_can_fail():
         "soft hyphen",
         "HTML soft hyphen",
         "C1 control",
-        "after a hundred tags split by letters",
+        "after 300 tags split by letters",
     ]
 
 

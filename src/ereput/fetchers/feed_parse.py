@@ -741,7 +741,7 @@ _MARKUP_STARTS = (b"<", b"&lt", b"&amp;lt", b"]]>")
 _MARKUP_ENDS = (b">", b";", b"[", b"gt")
 _RUN = re.compile(rb"X+")
 _RUNS_PER_ENTRY = 8  # non-ASCII runs looked at one by one; then the entry is folded whole
-_JOINS_PER_ENTRY = 64  # needle beginnings before markup looked at; then the entry is kept
+_JOINS_PER_ENTRY = 256  # needle beginnings before markup looked at; then the entry is kept
 # Longer references are doubtful without a look (HTML reads names of up to 32 letters); the
 # others are judged once each (`_harmless` keeps them).
 _LONGEST_REFERENCE = 34
@@ -754,15 +754,16 @@ def cut_entries(text: str, keep: Prefilter) -> str | None:
     """`text` without the RSS items and Atom entries that `keep` would refuse whatever their
     parsing gives, or None when it cannot be sure of any (then the whole feed is parsed).
 
-    An entry is cut when its raw markup holds none of the needles `keep.raw_needles` gives
-    (case and accents folded), and nothing parsing could turn into one: a character
-    reference other than XML's five (read once or twice), a character readers replace,
-    base64 content, a namespace declaration, or a needle's beginning right before markup
-    (`Ac<b>me`, `Ac]]><![CDATA[me`) whose rest may follow some markup. Entries are found
-    as an XML reader tokenizes (comments, CDATA sections and processing instructions
-    skipped whole), an entry is cut only when the next element is an entry too (which
-    resets what feedparser's state carries from one to the next), and the whole text must
-    be well-formed to expat, as feedparser requires before reading it strictly.
+    An entry is cut when its raw markup holds none of the needles `keep.raw_needles` gives,
+    as written or with letters that fold into one (`Acmé`, `ＡＣＭＥ`), and nothing parsing
+    could turn into one (`_doubtful`): a reference that reads as a letter, as nothing or as
+    markup, once or twice read (`&#65;`, `&amp;eacute;`, `&shy;`); a character readers
+    replace; base64 content; a needle's beginning right before markup whose rest follows
+    some markup (`Ac<b>me`, `Ac]]><![CDATA[me`). Entries are found as an XML reader
+    tokenizes (comments, CDATA sections and processing instructions skipped whole); one is
+    cut only when the next element is an entry too, and not when it holds what feedparser
+    carries to the next entries (a namespace, a base for links); the last one never; and
+    only in a text that expat finds well-formed, as feedparser needs to read it strictly.
     """
     raw_needles: RawNeedles | None = getattr(keep, "raw_needles", None)
     if raw_needles is None:
