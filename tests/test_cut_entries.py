@@ -15,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS, manifest
+from ereput.errors import EreputError
 from ereput.fetchers.feed_parse import cut_entries, decode_body, parse_feed
 from ereput.matching import MAX_NEEDLES, compile_query
 from ereput.models import Community, Item, Query, Source, Watchlist
 from ereput.services import scan
 from ereput.text import fold, split_words
+from test_fuzz import mutate
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 URL = "https://feeds.example.org/feed"
@@ -344,3 +346,24 @@ def test_generated_feeds_give_the_same_matched_items_with_the_cut(texts, atom):
         ).encode()
     for query in (BRAND, Query(terms=("acme",))):
         assert matched(body, query, keep_for(query)) == matched(body, query, None)
+
+
+@pytest.mark.parametrize("path", XML_FEEDS)
+def test_mutated_corpus_feeds_give_the_same_matched_items_with_the_cut(path):
+    """The fuzzer's mutants (flipped bytes, truncations, duplicated tags, hostile
+    insertions) read the same with the cut as without: same items, or the same refusal."""
+    original = (CORPUS / path).read_bytes()
+    query = corpus_query(path, 0)
+    if query is None:
+        pytest.skip("no item with a word")
+    keep = keep_for(query)
+    rng = random.Random(f"cut {path}")
+    for n in range(6):
+        body = mutate(original, rng, False)
+        outcomes = []
+        for k in (None, keep):
+            try:
+                outcomes.append(matched(body, query, k))
+            except EreputError as e:
+                outcomes.append(type(e).__name__)
+        assert outcomes[0] == outcomes[1], f"mutant {n} of {path}"
