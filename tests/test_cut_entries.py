@@ -54,17 +54,15 @@ FILLER = [
 ]
 
 
-def rss_feed(middle: str, *, cdata: bool = False, extra: str = "") -> bytes:
+def rss_feed(middle: str) -> bytes:
     """An RSS feed of filler items with `middle` (raw markup, as written in the file) as the
     description of its third item: a cut entry on each side of it."""
     items = []
     for n, text in enumerate([*FILLER[:2], None, *FILLER[2:]]):
         body = middle if text is None else escape(text)
-        if cdata and text is not None:
-            body = f"<![CDATA[{text}]]>"
         items.append(
             f"<item><title>Post {n}</title><link>https://b.example/{n}</link>"
-            f"<dc:creator>Writer {n}</dc:creator><description>{body}</description>{extra}</item>"
+            f"<dc:creator>Writer {n}</dc:creator><description>{body}</description></item>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
