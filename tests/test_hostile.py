@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import random
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -61,24 +62,36 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The CLI is started by this small launcher, which reports its peak RSS: a child forked
+# from pytest itself would report pytest's own peak as its own (Linux keeps the high-water
+# mark of the memory it was forked from), and pytest reaches ~400 MiB in this file.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run_cli(*args: str, cwd: Path) -> tuple[int, str, str, float, float]:
-    """The real CLI in a subprocess: (exit code, stdout, stderr, seconds, peak RSS MiB)."""
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    """The real CLI in a subprocess: (exit code, stdout, stderr, seconds, peak RSS MiB of
+    the CLI and its worker)."""
+    out, err, rss = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "maxrss.txt"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ereput", *args], stdout=o, stderr=e, env=env
-        )
+        argv = [sys.executable, "-c", _LAUNCHER, str(rss), sys.executable, "-m", "ereput"]
+        proc = subprocess.Popen([*argv, *args], stdout=o, stderr=e, env=env, start_new_session=True)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         except BaseException:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
-        proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
-    peak = usage.ru_maxrss / 1024  # KiB on Linux
+    peak = int(rss.read_text()) / 1024  # KiB on Linux
     return proc.returncode, out.read_text(), err.read_text(), elapsed, peak
 
 
