@@ -39,7 +39,9 @@ class ReadResult:
 
 #: prefilter(texts, links): False for an entry whose raw title and text (`texts`) and links
 #: show that the scan would drop its item, which then need not be built. It may only err
-#: towards True (the scan's `services.select.Keep`).
+#: towards True (the scan's `services.select.Keep`). One that also has `raw_needles`
+#: (`Keep.raw_needles`) lets the feed parser cut entries from the text before parsing it
+#: (`feed_parse.cut_entries`); a plain callable only skips them once parsed.
 Prefilter = Callable[[Sequence[str], Sequence[str]], bool]
 
 

@@ -986,7 +986,7 @@ def _holding(
         end = run.end() if run else pos + 1
         if _may_fold_into(data[pos:end], needles):
             window = low[max(pos - reach, 0) : end + reach]  # a character cut at an end
-            if _may_hold(fold(window.decode("utf-8", "ignore")).encode("utf-8"), needles):
+            if _may_hold(_fold_bytes(window, "ignore"), needles):  # is dropped
                 held.add(entry)  # a split here is not followed further: the window is short
         pos = classes.find(b"X", end)
 
@@ -1046,8 +1046,8 @@ def _folded(run: bytes) -> bytes:
     return _fold_bytes(run) if len(run) > _CACHED_RUN else _fold_run(run)
 
 
-def _fold_bytes(text: bytes) -> bytes:
-    return fold(text.decode("utf-8")).encode("utf-8")
+def _fold_bytes(text: bytes, errors: str = "strict") -> bytes:
+    return fold(text.decode("utf-8", errors)).encode("utf-8")
 
 
 _fold_run = functools.lru_cache(maxsize=1024)(_fold_bytes)
