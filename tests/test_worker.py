@@ -152,6 +152,37 @@ def test_a_scan_whose_worker_dies_names_the_failed_sources_and_ends(
     assert summary["new"] == summary["ok"]
 
 
+def test_a_feed_costs_its_scan_one_trip_to_the_worker(http_server, tmp_path, monkeypatch):
+    """A feed's items are selected in the job that parsed them: one job per changed feed
+    reaches the worker, not a parse job and then a selection job."""
+    jobs: list[str] = []
+    submit = WorkerProcess.submit
+
+    def counted(self, fn, /, *args):
+        jobs.append(getattr(fn, "__name__", type(fn).__name__))
+        return submit(self, fn, *args)
+
+    monkeypatch.setattr(WorkerProcess, "submit", counted)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    sources = []
+    for i in range(40):  # a first scan of 40 sources starts its worker at once
+        entries = [
+            Entry(f"Acme is down {i}", f"https://ex.org/{i}"),
+            Entry("Other", f"https://ex.org/o{i}"),
+        ]
+        http_server.routes[f"/f{i}.xml"] = Response(
+            rss(entries), headers={"Content-Type": "text/xml"}
+        )
+        sources.append((f"f{i}", http_server.url(f"/f{i}.xml")))
+    wl = watchlist(tmp_path / "w.toml", sources)
+    result = CliRunner().invoke(
+        app, ["--db", str(tmp_path / "e.db"), "-w", str(wl), "scan", "--json"]
+    )
+    summary = json.loads(result.stdout)
+    assert (result.exit_code, summary["ok"], summary["new"]) == (0, 40, 40)
+    assert len(jobs) == 40, jobs
+
+
 def test_the_scan_starts_a_dead_worker_again_a_few_times_then_parses_itself(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -35,6 +35,8 @@ class ReadResult:
     items: list[Item]
     state: SourceState
     not_modified: bool = False  # the server said 304: nothing to parse, nothing to store
+    #: `ReadContext.select(items)`, when the reader ran it in the job that parsed `items`.
+    selected: object | None = None
 
 
 #: prefilter(texts, links): False for an entry whose raw title and text (`texts`) and links
@@ -43,6 +45,9 @@ class ReadResult:
 #: (`Keep.raw_needles`) lets the feed parser cut entries from the text before parsing it
 #: (`feed_parse.cut_entries`); a plain callable only skips them once parsed.
 Prefilter = Callable[[Sequence[str], Sequence[str]], bool]
+#: select(items): the scan's selection of a source's items (`services.select.Select`),
+#: picklable, so that it can run in the job that parsed them.
+Selector = Callable[[list[Item]], object]
 
 
 class Refusals:
@@ -81,6 +86,14 @@ class ReadContext(Protocol):
     def keep(self) -> Prefilter | None:
         """The source's prefilter, for a reader to give its parser; None: keep everything.
         Readers whose cursors need every item ignore it."""
+        ...
+
+    @property
+    def select(self) -> Selector | None:
+        """What the scan makes of the source's items. A reader whose items all come from
+        one parse job may run it in that job and return its answer as
+        `ReadResult.selected`: one trip to the scan's worker instead of two. None, or
+        not run: the scan selects from `ReadResult.items` itself."""
         ...
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:

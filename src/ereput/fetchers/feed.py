@@ -6,7 +6,14 @@ import functools
 from typing import NamedTuple
 
 from ereput.errors import ParseError
-from ereput.fetchers.base import Prefilter, ReadContext, ReadResult, SourceState, register
+from ereput.fetchers.base import (
+    Prefilter,
+    ReadContext,
+    ReadResult,
+    Selector,
+    SourceState,
+    register,
+)
 from ereput.models import Item, Source
 
 ACCEPT = (
@@ -31,8 +38,9 @@ class FeedReader:
         )
         if res.not_modified:
             return ReadResult([], state, not_modified=True)
-        # Entries the scan would drop are skipped before their items are built (`ctx.keep`).
-        read = functools.partial(_parse, keep=ctx.keep)
+        # Entries the scan would drop are skipped before their items are built (`ctx.keep`),
+        # and the items are selected in the same job (`ctx.select`).
+        read = functools.partial(_parse, keep=ctx.keep, select=ctx.select)
         parsed = await ctx.parse(read, res.body, res.url, res.content_type)
         cursor = dict(state.cursor)
         if not parsed.items and parsed.alternate and "feed_url" not in cursor:
@@ -42,13 +50,17 @@ class FeedReader:
                 raise ParseError(f"not a feed: {res.url} is an HTML page again")
             cursor["feed_url"] = res.url
         return ReadResult(
-            parsed.items, SourceState(res.etag, res.last_modified, cursor), not_modified=False
+            parsed.items,
+            SourceState(res.etag, res.last_modified, cursor),
+            not_modified=False,
+            selected=parsed.selected,
         )
 
 
 class _Parsed(NamedTuple):
     items: list[Item]
     alternate: str | None
+    selected: object | None = None
 
 
 def _parse(
@@ -56,6 +68,7 @@ def _parse(
     url: str,
     content_type: str | None,
     keep: Prefilter | None = None,
+    select: Selector | None = None,
 ) -> _Parsed:
     """`feed_parse.parse_feed`, imported where it runs: the scan's process only sends the
     body to its worker, and need not load the parsers (feedparser, lxml) for that. Hence
@@ -64,7 +77,8 @@ def _parse(
     from ereput.fetchers.feed_parse import parse_feed
 
     parsed = parse_feed(body, url, content_type, keep=keep)
-    return _Parsed(parsed.items, parsed.alternate)
+    selected = select(parsed.items) if select is not None and parsed.items else None
+    return _Parsed(parsed.items, parsed.alternate, selected)
 
 
 register(FeedReader())

@@ -30,8 +30,8 @@ from ereput.http import ROBOTS_MAX_AGE, HttpClient
 from ereput.models import FetchLimits, Source, Watchlist
 from ereput.services.select import (
     Keep,
+    Select,
     Selection,
-    _classify_in_worker,
     _init_worker,
     classify,
     keep_for,
@@ -103,8 +103,8 @@ Progress = Callable[[str, str, str], None]
 
 
 class _Context:
-    """What a reader gets: the shared HTTP client, a way to parse off the event loop, and
-    the source's prefilter."""
+    """What a reader gets: the shared HTTP client, a way to parse off the event loop, the
+    source's prefilter, and its selection."""
 
     def __init__(
         self,
@@ -112,14 +112,16 @@ class _Context:
         parsers: _Parsers | Executor,
         label: str = "",
         keep: Keep | None = None,
+        select: Select | None = None,
     ) -> None:
         self.http = http
         self._parsers = parsers
         self._label = label
         self.keep = keep
+        self.select = select
 
-    def for_source(self, label: str, keep: Keep | None) -> _Context:
-        return _Context(self.http, self._parsers, label, keep)
+    def for_source(self, label: str, keep: Keep | None, select: Select) -> _Context:
+        return _Context(self.http, self._parsers, label, keep, select)
 
     async def parse(self, fn: Callable[..., T], /, *args: Any) -> T:
         executor = self._parsers
@@ -315,13 +317,15 @@ async def run_scan(
         try:
             if reader is None:
                 raise SourceError(f"source kind {source.kind!r} is not supported yet")
-            ctx = ctx.for_source(label, keep_for(wl, source))
+            select = Select(wl.name, source, fetched)
+            ctx = ctx.for_source(label, keep_for(wl, source), select)
             state = row.state() if row else SourceState()
             result = await reader.read(source, ctx, state)
-            sel = Selection()
-            if result.items:
-                sel = await ctx.parse(_classify_in_worker, wl.name, source, result.items, fetched)
-            outcome = (dataclasses.replace(result, items=[]), sel)
+            if isinstance(result.selected, Selection):  # selected in the reader's parse job
+                sel = result.selected
+            else:
+                sel = await ctx.parse(select, result.items) if result.items else Selection()
+            outcome = (dataclasses.replace(result, items=[], selected=None), sel)
         except RetryLater as e:
             outcome, until = str(e), utc_iso(datetime.fromtimestamp(e.until, UTC))
         except SourceError as e:

@@ -173,11 +173,19 @@ def _init_worker(watchlists: list[Watchlist]) -> None:
     _WORKER.update({wl.name: (wl, compile_query(wl.query)) for wl in watchlists})
 
 
-def _classify_in_worker(
-    watchlist: str, source: Source, items: list[Item], fetched: datetime
-) -> Selection:
-    wl, matcher = _WORKER[watchlist]
-    return classify(wl, source, items, matcher, fetched)
+@dataclass(frozen=True)
+class Select:
+    """`classify` for one source's items, run where they were parsed (a worker, or the
+    parse thread), which holds the compiled query: hence a watchlist name, not a matcher.
+    The scan gives it to readers as `ReadContext.select`."""
+
+    watchlist: str
+    source: Source
+    fetched: datetime
+
+    def __call__(self, items: list[Item]) -> Selection:
+        wl, matcher = _WORKER[self.watchlist]
+        return classify(wl, self.source, items, matcher, self.fetched)
 
 
 def _mention(
