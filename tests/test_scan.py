@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from conftest import CORPUS, manifest
 from ereput.cli import app
 from ereput.store import Store
+from feedsite import watchlist
 from httpserver import Response
 
 SPEC_MENTION_KEYS = {
@@ -372,6 +373,32 @@ def test_worker_processes_start_for_a_first_scan_or_once_many_sources_changed(mo
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     with _Parsers([], sources=100, unvalidated=100) as one_core:
         assert isinstance(one_core.for_source("a"), ThreadPoolExecutor)
+
+
+def test_a_first_scan_starts_its_worker_from_what_the_store_knows(tmp_path, monkeypatch):
+    """`_Parsers.for_scan`, made before the scan loads its HTTP layer: sources the store
+    holds no validators for are counted as a first scan's, `--source` counts only those
+    named, and the worker is told which parsers to load."""
+    from ereput.dates import now
+    from ereput.fetchers.base import SourceState
+    from ereput.services.scan import _Parsers
+    from ereput.services.worker import WorkerProcess
+    from ereput.watchlist import load_watchlists
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    sources = [(f"f{i}", f"http://127.0.0.1:9/f{i}.xml") for i in range(40)]
+    wl = load_watchlists([watchlist(tmp_path / "w.toml", sources)])
+    with Store.open(tmp_path / "e.db") as store:
+        with _Parsers.for_scan(wl, store) as first:
+            assert isinstance(first._worker, WorkerProcess)
+            assert first._preload == ("ereput.fetchers.feed_parse",)
+        store.sync_sources(wl[0])
+        for name, _ in sources[:30]:
+            store.record_success(wl[0].name, name, SourceState(etag='"1"'), now())
+        with _Parsers.for_scan(wl, store) as rescan:  # 10 without validators: no worker yet
+            assert rescan._worker is None
+        with _Parsers.for_scan(wl, store, only=["f1", "f2"]) as named:
+            assert named._worker is None
 
 
 def test_a_source_whose_saved_state_is_unreadable_fails_alone(corpus_site, tmp_path):

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ereput.cli import app
+from ereput.fetchers.base import parser_modules
 from ereput.services.worker import PIPE_SIZE, WorkerDied, WorkerProcess
 from feedsite import Entry, rss, watchlist
 from httpserver import Response
@@ -72,6 +73,25 @@ def test_answers_reach_the_job_that_asked(worker: WorkerProcess) -> None:
     assert [f.result(timeout=30) for f in futures] == [i * 7 for i in range(200)]
     assert worker.submit(started_with).result(timeout=30) == "hello"  # the initializer ran
     assert worker.submit(os.getpid).result(timeout=30) != os.getpid()  # in another process
+
+
+def modules_loaded(*names: str) -> list[bool]:
+    return [name in sys.modules for name in names]
+
+
+def test_a_worker_loads_the_parsers_it_was_told_before_its_first_job() -> None:
+    """A scan's worker starts early and loads its parsers while the scan's process is still
+    starting: the first feed then waits for no import."""
+    parsers = parser_modules(["feed", "reddit"])
+    assert parsers == ("ereput.fetchers.feed_parse",)
+    plain = WorkerProcess(remember, ("x",))
+    warm = WorkerProcess(remember, ("x",), parsers)
+    try:
+        assert plain.submit(modules_loaded, *parsers).result(timeout=30) == [False]
+        assert warm.submit(modules_loaded, *parsers).result(timeout=30) == [True]
+    finally:
+        plain.shutdown()
+        warm.shutdown()
 
 
 def test_a_large_job_does_not_block_the_caller(worker: WorkerProcess) -> None:

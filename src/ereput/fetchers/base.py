@@ -8,7 +8,7 @@ A reader turns one watchlist source into items. It asks the shared HTTP layer fo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -108,10 +108,14 @@ class Reader(Protocol):
 
 
 _REGISTRY: dict[str, Reader] = {}
+_PARSERS: dict[str, tuple[str, ...]] = {}
 
 
-def register(reader: Reader) -> Reader:
+def register(reader: Reader, *, parsers: tuple[str, ...] = ()) -> Reader:
+    """`parsers`: the modules the reader's parse jobs import where they run (not where it
+    reads), which a scan's worker process may load before its first job."""
     _REGISTRY[reader.kind] = reader
+    _PARSERS[reader.kind] = parsers
     return reader
 
 
@@ -132,6 +136,15 @@ def reader_for(kind: str) -> Reader | None:
     if kind not in _REGISTRY and kind in _MODULES:
         importlib.import_module(f"ereput.fetchers.{_MODULES[kind]}")
     return _REGISTRY.get(kind)
+
+
+def parser_modules(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The modules the parse jobs of these kinds of sources import (see `register`)."""
+    modules: dict[str, None] = {}
+    for kind in kinds:
+        if reader_for(kind) is not None:
+            modules.update(dict.fromkeys(_PARSERS[kind]))
+    return tuple(modules)
 
 
 def known_kinds() -> tuple[str, ...]:

@@ -249,4 +249,4 @@ def _modified(body: bytes) -> list[str]:
     ]
 
 
-register(BlogReader())
+register(BlogReader(), parsers=("ereput.fetchers.blog_parse",))

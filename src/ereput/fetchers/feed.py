@@ -81,4 +81,4 @@ def _parse(
     return _Parsed(parsed.items, parsed.alternate, selected)
 
 
-register(FeedReader())
+register(FeedReader(), parsers=("ereput.fetchers.feed_parse",))

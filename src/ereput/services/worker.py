@@ -7,7 +7,8 @@ child imports multiprocessing's machinery before ours. Here the child is
 `python -m ereput.services.worker`: the interpreter, `services.select` and the parsers.
 
 The wire: each message is an 8-byte length and a pickle. The parent sends the start-up
-data (the watchlists, without their sources), then jobs `(id, fn, args)`; the child
+data (an initializer and its arguments, and the modules the jobs will need, loaded at
+once rather than at the first job), then jobs `(id, fn, args)`; the child
 answers `(id, ok, result or exception)` in the order it ran them. A closed stdin (the
 scan ended, or died) makes the child exit; a child that dies fails every job it held,
 and later ones, with `WorkerDied`.
@@ -16,6 +17,7 @@ and later ones, with `WorkerDied`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pickle
 import queue
@@ -96,7 +98,12 @@ class WorkerProcess(Executor):
     """One worker process; `submit` never blocks (a sender thread writes the pipe) and
     its futures are completed by a receiver thread."""
 
-    def __init__(self, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        initializer: Callable[..., object],
+        initargs: tuple[Any, ...],
+        preload: tuple[str, ...] = (),
+    ) -> None:
         # The child finds `ereput` where this process did (a source checkout, a test run).
         path = os.pathsep.join(p for p in sys.path if p)
         self._proc = subprocess.Popen(
@@ -116,7 +123,9 @@ class WorkerProcess(Executor):
         self._outbox: queue.SimpleQueue[tuple[int, Callable[..., Any], tuple[Any, ...]] | None]
         self._outbox = queue.SimpleQueue()
         self._sender = threading.Thread(
-            target=self._send, args=(self._proc.stdin, (initializer, initargs)), daemon=True
+            target=self._send,
+            args=(self._proc.stdin, (initializer, initargs, preload)),
+            daemon=True,
         )
         self._receiver = threading.Thread(
             target=self._receive, args=(self._proc.stdout,), daemon=True
@@ -150,7 +159,7 @@ class WorkerProcess(Executor):
             self._receiver.join()
             self._proc.wait()
 
-    def _send(self, stdin: IO[bytes], start: tuple[Callable[..., object], tuple[Any, ...]]) -> None:
+    def _send(self, stdin: IO[bytes], start: tuple[Any, ...]) -> None:
         try:
             _write(stdin, start)
             while (job := self._outbox.get()) is not None:
@@ -201,8 +210,10 @@ class WorkerProcess(Executor):
 
 
 def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
-    initializer, initargs = _read(inp)
+    initializer, initargs, preload = _read(inp)
     initializer(*initargs)
+    for module in preload:
+        importlib.import_module(module)
     while True:
         try:
             job, fn, args = _read(inp)
