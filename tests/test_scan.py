@@ -401,6 +401,24 @@ def test_a_first_scan_starts_its_worker_from_what_the_store_knows(tmp_path, monk
             assert named._worker is None
 
 
+def test_a_page_naming_its_feed_is_read_through_its_feed(http_server, tmp_path):
+    """A feed source whose URL is an HTML page: the feed it names is read, its mentions
+    stored, and the next scan asks the feed itself (its validators then apply)."""
+    from feedsite import Entry, rss
+
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+    http_server.routes["/blog"] = Response(page, headers={"Content-Type": "text/html"})
+    entries = [Entry("Acme is down", "https://ex.org/1"), Entry("Other news", "https://ex.org/2")]
+    http_server.routes["/feed.xml"] = Response(rss(entries), headers={"Content-Type": "text/xml"})
+    wl = watchlist(tmp_path / "w.toml", [("blog", http_server.url("/blog"))])
+    db = tmp_path / "e.db"
+    first = json.loads(invoke("scan", "--json", db=db, wl=wl).stdout)
+    assert (first["ok"], first["new"]) == (1, 1)
+    http_server.routes.pop("/blog")  # the page is not asked again
+    second = json.loads(invoke("scan", "--json", db=db, wl=wl).stdout)
+    assert (second["ok"], second["new"], second["not_modified"]) == (1, 0, 1)
+
+
 def test_a_source_whose_saved_state_is_unreadable_fails_alone(corpus_site, tmp_path):
     wl = write_watchlist(tmp_path / "corpus.toml", corpus_site.url("").rstrip("/"))
     db = tmp_path / "e.db"

@@ -35,7 +35,8 @@ class ReadResult:
     items: list[Item]
     state: SourceState
     not_modified: bool = False  # the server said 304: nothing to parse, nothing to store
-    #: `ReadContext.select(items)`, when the reader ran it in the job that parsed `items`.
+    #: `ReadContext.select(items)`, when the reader ran it in the job that parsed the items;
+    #: `items` may then be left empty (they would travel back from the worker for nothing).
     selected: object | None = None
 
 

@@ -43,10 +43,10 @@ class FeedReader:
         read = functools.partial(_parse, keep=ctx.keep, select=ctx.select)
         parsed = await ctx.parse(read, res.body, res.url, res.content_type)
         cursor = dict(state.cursor)
-        if not parsed.items and parsed.alternate and "feed_url" not in cursor:
+        if not parsed.found and parsed.alternate and "feed_url" not in cursor:
             res = await ctx.http.get(parsed.alternate, accept=ACCEPT)
             parsed = await ctx.parse(read, res.body, res.url, res.content_type)
-            if parsed.alternate and not parsed.items:
+            if parsed.alternate and not parsed.found:
                 raise ParseError(f"not a feed: {res.url} is an HTML page again")
             cursor["feed_url"] = res.url
         return ReadResult(
@@ -58,9 +58,13 @@ class FeedReader:
 
 
 class _Parsed(NamedTuple):
-    items: list[Item]
+    items: list[Item]  # empty once selected: the scan needs only the selection
     alternate: str | None
     selected: object | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.items) or self.selected is not None
 
 
 def _parse(
@@ -77,8 +81,9 @@ def _parse(
     from ereput.fetchers.feed_parse import parse_feed
 
     parsed = parse_feed(body, url, content_type, keep=keep)
-    selected = select(parsed.items) if select is not None and parsed.items else None
-    return _Parsed(parsed.items, parsed.alternate, selected)
+    if select is not None and parsed.items:
+        return _Parsed([], parsed.alternate, select(parsed.items))
+    return _Parsed(parsed.items, parsed.alternate)
 
 
 register(FeedReader(), parsers=("ereput.fetchers.feed_parse",))
