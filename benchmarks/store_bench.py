@@ -222,6 +222,12 @@ class _Feeds(ThreadingHTTPServer):
     daemon_threads = True
     pages: dict[str, bytes]
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A scan ending closes its kept-alive connections, which a handler waiting for
+        # the next request reads as a reset: not an error worth a traceback on stderr.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
