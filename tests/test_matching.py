@@ -37,6 +37,7 @@ def matches(entry: str, text: str, title: str = "") -> bool:
         ("Acme 😀 é", "acme 😀 e"),
         ("クラウドが", "クラウトか"),  # kana voicing marks, past the list
         ("Ørjan 𝅘𝅥𝅮 Acmé", "ørjan 𝅘 acme"),  # plane 1 marks
+        ("Ac\u00adme\u200b Cl\u200cou\u200dd\u2060\ufeff", "acme cloud"),  # invisible
     ],
 )
 def test_fold(raw: str, folded: str) -> None:
@@ -97,6 +98,9 @@ def test_words_ascii_fast_path_agrees_with_regex(s: str) -> None:
         "visit acme.io",
         "acme-cloud",
         "«Acme»",
+        "Ac\u00adme est en panne",  # a soft hyphen, where the word may break
+        "AC\u200bMÉ est en panne",  # a zero-width space, to slip past a watch
+        "l'Ac\u2060me",
     ],
 )
 def test_word_matches(text: str) -> None:

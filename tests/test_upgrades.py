@@ -101,3 +101,25 @@ def test_an_upgraded_database_answers_like_a_fresh_one(fixture: Path, tmp_path: 
     sources = {s["source"]: s for s in cli("sources", "--json")}
     assert sources["alerts"]["consecutive_failures"] == 2
     assert sources["forum"]["items"] == 2
+
+
+def test_names_with_invisible_characters_are_folded_again_and_found(tmp_path: Path) -> None:
+    """0007: `fold` drops soft hyphens and zero-width characters since; a name stored with
+    one (folded with it, by the older version) is folded again, and `author` finds it."""
+    db = tmp_path / "old.db"
+    shutil.copy(SCHEMAS / "0006_fts_automerge.sqlite", db)
+    with sqlite3.connect(db) as old:
+        old.execute(
+            "UPDATE accounts SET name = ?, name_folded = ? WHERE id = 'a-seb'",
+            ("Sé\u00adbas\u200btien Farcis", "se\u00adbas\u200btien farcis"),
+        )
+    wl = tmp_path / "acme.toml"
+    wl.write_text('name = "acme"\nsources = []\n[query]\nterms = ["acme"]\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "-w", str(wl), "author", "sebastien farcis", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p["person_id"] for p in json.loads(result.stdout)] == ["p-seb"]
+    with sqlite3.connect(db) as new:
+        folded = new.execute("SELECT name_folded FROM accounts WHERE id = 'a-seb'").fetchone()
+    assert folded == ("sebastien farcis",)

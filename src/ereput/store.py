@@ -263,6 +263,19 @@ def _content_hash(item: Item) -> str | None:
     return short_hash(fold(item.title), text, size=32)
 
 
+@migrations(name="0007_fold_invisible_characters")
+def _m0007(db: Database) -> None:
+    """`text.fold` drops invisible characters (a soft hyphen, zero-width ones) since this
+    version: the names that hold one are folded again, for `ereput author` to find them.
+    Their account keys stay as they were made; a name-only account seen again under such a
+    name now keys the account of the visible name."""
+    invisible = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+    where = " OR ".join("instr(name, ?) > 0" for _ in invisible)
+    rows = db.execute(f"SELECT id, name FROM accounts WHERE {where}", invisible).fetchall()
+    for account_id, name in rows:
+        db.execute("UPDATE accounts SET name_folded = ? WHERE id = ?", (fold(name), account_id))
+
+
 #: How much of the file a reading command maps (SQLite caps it at its own build limit).
 MMAP_BYTES = 2**31
 

@@ -34,6 +34,15 @@ _PLAIN = (
     ("\u2011", "-"),
     ("\u2013", "-"),
     ("\u2014", "-"),
+    # Invisible characters, which split no word for a reader: a soft hyphen (where a long
+    # word may break), zero-width space, non-joiner and joiner, word joiner, and U+FEFF.
+    # `Ac\u00adme` is `acme`, as `Ac\u200bme` written to slip past a watch is.
+    ("\u00ad", ""),
+    ("\u200b", ""),
+    ("\u200c", ""),
+    ("\u200d", ""),
+    ("\u2060", ""),
+    ("\ufeff", ""),
 )
 # The accents Latin scripts use, as NFKD leaves them after their letters, most frequent
 # first (acute, grave, circumflex, cedilla, diaeresis, tilde…).
@@ -87,7 +96,8 @@ def fold(s: str) -> str:
     """Case- and accent-insensitive form of `s`: `Acmé`, `ACME` and `acme` all give `acme`.
 
     NFKD splits accents off their letters (and compatibility forms such as `ﬁ` into `fi`),
-    the marks are dropped, then `casefold` handles `ß` and friends. Idempotent.
+    the marks are dropped, then `casefold` handles `ß` and friends; invisible characters
+    (a soft hyphen, zero-width ones) are dropped. Idempotent.
     """
     if s.isascii():
         return s.lower()
