@@ -136,3 +136,27 @@ def test_version_alone_prints_it():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ereput ")
+
+
+def test_the_command_ends_fast_with_all_its_output_and_its_exit_code(tmp_path):
+    """`ereput` leaves without the interpreter's teardown (`__main__._exit`): its exit
+    code and error message are the ones the command gave, and what it printed to a pipe
+    is all there."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    db, wl = tmp_path / "demo.db", root / "watchlists" / "demo.toml"
+
+    def ereput(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ereput", "--db", str(db), "-w", str(wl), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=root)
+
+    assert ereput("demo", "--db", str(db)).returncode == 0
+    listed = ereput("mentions", "--json", "--limit", "0")
+    assert listed.returncode == 0, listed.stderr
+    mentions = json.loads(listed.stdout)
+    assert len(mentions) == 37
+    missing = ereput("report", "--week", "2026-W60")
+    assert missing.returncode == 2 and missing.stderr.startswith("ereput: "), missing.stderr
