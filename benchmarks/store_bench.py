@@ -146,8 +146,15 @@ def lookup_rows(db: Path, wl_file: Path, runs: int) -> list[Row]:
             )[0][0]
             rows.append(_row(f"{label} ({n:,} matches)", ms, SEARCH_MS))
         rows += report_rows(store, wl, max(3, runs // 2 + 1))
-        ms, ranked = timed(lambda: lookup.rank_authors(store, wl), 3)
-        rows.append(Row(f"authors (top 50 of {len(ranked)})", round(ms, 2), "ms"))
+        # The generated mentions end before today: rank those of the report's week, whose
+        # 30-day window holds tens of thousands of persons (ending now, it held none).
+        year, week = map(int, gen_db.REPORT_WEEK.split("-W"))
+        at = datetime.fromisocalendar(year, week, 7).replace(tzinfo=UTC) + timedelta(days=1)
+        ms, ranked = timed(lambda: lookup.rank_authors(store, wl, at=at), 3)
+        if len(ranked) < 50:
+            raise BenchmarkFailure(f"authors ranked {len(ranked)} persons, not 50")
+        label = f"authors, top 50 in the 30 days to {gen_db.REPORT_WEEK}"
+        rows.append(Row(label, round(ms, 1), "ms"))
     return rows
 
 

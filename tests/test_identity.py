@@ -393,3 +393,19 @@ def test_author_actions_from_the_command_line(tmp_path):
     assert gone.exit_code != 0
     looked_up = run(app, [*base, "author", "--query", "link"])
     assert looked_up.exit_code != 0 and "no author matches 'link'" in looked_up.stderr
+
+
+def test_authors_are_ranked_in_the_window_ending_when_asked(store):
+    """`rank_authors(at=...)`: the window may end in the past (the store benchmark ranks
+    its generated mentions, which end before today); by default it ends now."""
+    save(
+        store,
+        mention("https://a.example/old", acct("a.example", "Old Writer"), days_ago=100),
+        mention("https://a.example/new", acct("a.example", "New Writer"), days_ago=2),
+    )
+
+    def names(**kw):
+        return [a["name"] for a in lookup.rank_authors(store, wl(), **kw)]
+
+    assert names() == ["New Writer"]
+    assert names(at=NOW - timedelta(days=90)) == ["Old Writer"]

@@ -359,9 +359,10 @@ def rank_authors(
     flag: str | None = None,
     sort: str = "reach",
     limit: int = 50,
+    at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Persons active in the rules' window ending now, ranked by reach, mentions or
-    sentiment (most negative first), filtered by class and flag."""
+    """Persons active in the rules' window ending `at` (default now), ranked by reach,
+    mentions or sentiment (most negative first), filtered by class and flag."""
     order = {
         "reach": lambda a: (-a.reach, -a.mentions, a.person_id),
         "mentions": lambda a: (-a.mentions, -a.reach, a.person_id),
@@ -371,7 +372,7 @@ def rank_authors(
         raise UsageError(f"--sort takes reach, mentions or sentiment, not {sort!r}")
     if flag and flag not in FLAGS:
         raise UsageError(f"--flag takes troll, invite or ambassador, not {flag!r}")
-    lo, hi = window(wl)
+    lo, hi = window(wl, at)
     acts = [a for a in activity(store, wl.name, lo, hi).values() if not klass or a.klass == klass]
     flags = {a.person_id: flags_of(a, wl.rules) for a in acts}
     if flag:
