@@ -29,7 +29,7 @@ from ereput.errors import LockedError, StoreError
 from ereput.fetchers.base import SourceState
 from ereput.identity import account_key, author_class, components, new_person_id, short_hash
 from ereput.models import Account, Identifier, Item, Member, Mention, Watchlist
-from ereput.text import fold
+from ereput.text import INVISIBLE, fold
 
 migrations = Migrations("ereput")
 
@@ -269,9 +269,8 @@ def _m0007(db: Database) -> None:
     version: the names that hold one are folded again, for `ereput author` to find them.
     Their account keys stay as they were made; a name-only account seen again under such a
     name now keys the account of the visible name."""
-    invisible = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
-    where = " OR ".join("instr(name, ?) > 0" for _ in invisible)
-    rows = db.execute(f"SELECT id, name FROM accounts WHERE {where}", invisible).fetchall()
+    where = " OR ".join("instr(name, ?) > 0" for _ in INVISIBLE)
+    rows = db.execute(f"SELECT id, name FROM accounts WHERE {where}", INVISIBLE).fetchall()
     for account_id, name in rows:
         db.execute("UPDATE accounts SET name_folded = ? WHERE id = ?", (fold(name), account_id))
 

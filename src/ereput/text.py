@@ -12,6 +12,11 @@ import functools
 import re
 import unicodedata
 
+#: Invisible characters, which split no word for a reader: a soft hyphen (where a long word
+#: may break), zero-width space, non-joiner and joiner, word joiner, and U+FEFF. `fold`
+#: drops them: `Ac\u00adme` is `acme`, as `Ac\u200bme` written to slip past a watch is.
+INVISIBLE = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+
 # Typographic punctuation as its ASCII form, so that `l’Acme` reads as `l'Acme` and a
 # query typed on a plain keyboard finds text typed on a phone; ligatures as their letters
 # (`œuvre` = `oeuvre`, `Straße` = `strasse`). Besides matching better, this keeps French and
@@ -34,15 +39,7 @@ _PLAIN = (
     ("\u2011", "-"),
     ("\u2013", "-"),
     ("\u2014", "-"),
-    # Invisible characters, which split no word for a reader: a soft hyphen (where a long
-    # word may break), zero-width space, non-joiner and joiner, word joiner, and U+FEFF.
-    # `Ac\u00adme` is `acme`, as `Ac\u200bme` written to slip past a watch is.
-    ("\u00ad", ""),
-    ("\u200b", ""),
-    ("\u200c", ""),
-    ("\u200d", ""),
-    ("\u2060", ""),
-    ("\ufeff", ""),
+    *((invisible, "") for invisible in INVISIBLE),
 )
 # The accents Latin scripts use, as NFKD leaves them after their letters, most frequent
 # first (acute, grave, circumflex, cedilla, diaeresis, tilde…).
